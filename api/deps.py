@@ -1,0 +1,72 @@
+"""FastAPI dependencies: the engine, the settings, write authorization and query limits."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Query, Request, status
+
+from api.engine import Engine
+from api.settings import Settings
+from search.filters import Filters
+
+
+def get_engine(request: Request) -> Engine:
+    """Return the app's one engine."""
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> Settings:
+    """Return the app's settings."""
+    return request.app.state.settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Allow a write only when the server is writable and, if a token is set, the bearer token matches."""
+    settings: Settings = request.app.state.settings
+    if request.app.state.read_only:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this server is read-only: it listens beyond loopback without ABSTRACTS_API_TOKEN set",
+        )
+    if settings.api_token:
+        scheme, _, given = (authorization or "").partition(" ")
+        # compare_digest takes the same time wherever the strings differ, so timing leaks nothing.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), settings.api_token.encode()):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "a valid 'Authorization: Bearer <token>' header is required for writes",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+
+WriterDep = Depends(require_writer)
+
+
+def filters(
+    year_min: Annotated[int | None, Query(ge=0, le=3000, description="only papers from this year on")] = None,
+    year_max: Annotated[int | None, Query(ge=0, le=3000, description="only papers up to this year")] = None,
+    author: Annotated[str | None, Query(max_length=200, description="only papers by this author")] = None,
+    category: Annotated[str | None, Query(max_length=50, description="only papers in this category")] = None,
+) -> Filters:
+    """Read the filter query parameters."""
+    return Filters(year_min, year_max, author, category)
+
+
+FiltersDep = Annotated[Filters, Depends(filters)]
+
+
+def clean_query(text: str, settings: Settings, field: str = "q") -> str:
+    """Return the query stripped, or raise 422 when it is empty or too long."""
+    if not text or not text.strip():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} is empty: type a question")
+    if len(text) > settings.max_query_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} is longer than {settings.max_query_chars} characters"
+        )
+    return text.strip()

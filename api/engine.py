@@ -1,0 +1,157 @@
+"""The one engine every door calls: it owns the store, the FAISS index, the model and a read-write lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from data.paper import Paper
+from index.embedder import Embedder
+from index.errors import IndexNotFoundError
+from index.manifest import Manifest
+from index.store import STORE_FILE, Store
+from index.writer import IndexWriter, WriteReport, check_model
+from api.settings import Settings
+from search.filters import Filters
+from search.hits import Results
+from search.searcher import Searcher
+
+
+class ReadWriteLock:
+    """Many readers or one writer: searches never see a half-applied write."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the lock shared."""
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the lock exclusively."""
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._writer = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+class Engine:
+    """Indexing and search over one index directory, shared by the CLI and the HTTP API."""
+
+    def __init__(self, settings: Settings, create: bool = False):
+        self.settings = settings
+        self.index_dir = Path(settings.index)
+        if not create and not (self.index_dir / STORE_FILE).exists():
+            raise IndexNotFoundError(
+                f"no index at {self.index_dir}. Run `abstracts index` to build one "
+                "(or pass --index DIR / set ABSTRACTS_INDEX)."
+            )
+        self.store = Store(self.index_dir)
+        # With no model asked for, use the one that built the index; an explicit other one is an error.
+        model = settings.model or self.store.model()
+        self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend)
+        check_model(self.store, self.embedder.name)
+        self.writer = IndexWriter(self.index_dir, self.embedder, settings.index_type, store=self.store)
+        self.lock = ReadWriteLock()
+        self._searcher: Searcher | None = None
+
+    @property
+    def searcher(self) -> Searcher:
+        """Return the searcher over the current FAISS index."""
+        if self._searcher is None or self._searcher.vectors is not self.writer.vectors:
+            self._searcher = Searcher(self.store, self.writer.vectors, self.embedder)
+        return self._searcher
+
+    # --- reads --------------------------------------------------------------
+    def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
+        """Return the papers nearest to a query."""
+        with self.lock.reading():
+            return self.searcher.search(query, k, offset, filters)
+
+    def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None) -> list[Results]:
+        """Answer several queries in one embedding batch."""
+        with self.lock.reading():
+            return self.searcher.search_many(queries, k, filters)
+
+    def similar(self, paper_id: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
+        """Return papers related to one in the index."""
+        with self.lock.reading():
+            return self.searcher.similar(paper_id, k, offset, filters)
+
+    def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
+        """Return papers related to a pasted text."""
+        with self.lock.reading():
+            return self.searcher.similar_text(text, k, offset, filters)
+
+    def get(self, paper_id: str) -> Paper | None:
+        """Return one paper by id."""
+        with self.lock.reading():
+            return self.store.get(paper_id)
+
+    def embed(self, texts: Sequence[str]):
+        """Return the index model's vectors for texts, without indexing them."""
+        return self.embedder.encode(list(texts))
+
+    def count(self) -> int:
+        """Return how many papers are indexed."""
+        return self.store.count()
+
+    def stats(self) -> dict:
+        """Return what the index holds and how it was built."""
+        with self.lock.reading():
+            manifest = Manifest.load(self.index_dir)
+            return {
+                "index": str(self.index_dir),
+                "count": self.store.count(),
+                "model": self.store.model(),
+                "dimension": self.store.dimension(),
+                "index_type": self.writer.vectors.index_type,
+                "generation": self.store.generation(),
+                "created_at": self.store.get_meta("created_at"),
+                "built_at": manifest.built_at if manifest else None,
+                "updated_at": self.store.get_meta("updated_at"),
+            }
+
+    # --- writes -------------------------------------------------------------
+    def add(self, papers: Sequence[Paper]) -> WriteReport:
+        """Add or update papers as one durable batch."""
+        with self.lock.writing():
+            return self.writer.add(papers)
+
+    def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete papers by id; return (deleted, not found)."""
+        with self.lock.writing():
+            return self.writer.delete(ids)
+
+    def save(self) -> None:
+        """Persist the derived FAISS index (the store is already durable)."""
+        with self.lock.writing():
+            self.writer.save()
+
+    def close(self) -> None:
+        """Save and release the index."""
+        self.save()
+        self.store.close()

@@ -1,0 +1,1 @@
+"""One router per resource: search, papers, embeddings, service status, and the page."""

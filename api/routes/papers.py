@@ -1,0 +1,166 @@
+"""Paper routes: read one, related papers, add or update a batch, delete."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep
+from api.routes.search import MAX_OFFSET, search_out
+from api.schemas import DeleteOut, ItemResult, PaperOut, PapersOut, SearchOut
+from data.corpus import read_corpus
+from data.errors import CorpusError
+from data.paper import Paper, Rejected
+from data.readers.fields import ABSTRACT_FALLBACKS, DEFAULT_FIELD_MAP, RecordError, paper_from_record
+from search.searcher import UnknownPaperError
+
+router = APIRouter(prefix="/papers", tags=["papers"])
+MAX_ID = 512
+MAX_FIELD = 100_000
+
+PAPERS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/PapersIn"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "a JSONL or CSV file"},
+                        "format": {"type": "string", "description": "force a format: jsonl, csv, beir, arxiv"},
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+def not_found(paper_id: str) -> HTTPException:
+    """Return the 404 for an unknown id."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no paper with id {paper_id!r}")
+
+
+def check_paper(paper: Paper) -> None:
+    """Reject ids and fields too large to be a paper."""
+    if len(paper.id) > MAX_ID:
+        raise RecordError(f"field 'id' is longer than {MAX_ID} characters")
+    if len(paper.abstract) > MAX_FIELD or len(paper.title) > MAX_FIELD:
+        raise RecordError(f"title or abstract is longer than {MAX_FIELD} characters")
+
+
+def records_from_json(items: list[Any]) -> list[Paper | Rejected]:
+    """Check each JSON record on its own; a bad one is rejected with its reason."""
+    out: list[Paper | Rejected] = []
+    for position, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise RecordError(f"must be a JSON object, got {type(item).__name__}")
+            paper = paper_from_record(item, DEFAULT_FIELD_MAP, "api", ABSTRACT_FALLBACKS)
+            check_paper(paper)
+            out.append(paper)
+        except RecordError as exc:
+            out.append(Rejected("request", position, f"papers[{position}]: {exc}"))
+    return out
+
+
+async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: int) -> list[Paper | Rejected]:
+    """Read an uploaded corpus file with the same readers the command line uses."""
+    name = Path(upload.filename or "upload.jsonl").name
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (name if name.endswith((".jsonl", ".csv", ".gz", ".json")) else name + ".jsonl")
+        path.write_bytes(await upload.read(max_bytes + 1))
+        try:
+            return list(read_corpus(path, fmt or None))
+        except CorpusError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"file: {exc}") from None
+
+
+async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected]:
+    """Return the submitted records from a JSON body or an uploaded file."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "file: upload a JSONL or CSV file in field 'file'")
+        fmt = form.get("format")
+        return await records_from_upload(upload, fmt if isinstance(fmt, str) else None, settings.max_body_bytes)
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("papers"), list) or not body["papers"]:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "papers: send {\"papers\": [ {id, title, abstract, ...}, ... ]}"
+        )
+    return records_from_json(body["papers"])
+
+
+@router.post("", response_model=PapersOut, dependencies=[WriterDep], openapi_extra=PAPERS_BODY)
+async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep) -> PapersOut:
+    """Add or update a batch of papers, embedded as one batch and durable once answered."""
+    records = await parse_papers_body(request, settings)
+    if len(records) > settings.max_batch:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"{len(records)} papers; at most {settings.max_batch} per request"
+        )
+    papers = [r for r in records if isinstance(r, Paper)]
+    report = await run_in_threadpool(engine.add, papers) if papers else None
+    status_of = {}
+    if report:
+        status_of.update({pid: "added" for pid in report.added})
+        status_of.update({pid: "updated" for pid in report.updated})
+        status_of.update({pid: "unchanged" for pid in report.unchanged})
+    items = []
+    for position, record in enumerate(records):
+        if isinstance(record, Rejected):
+            index = record.line if record.source != "request" else position
+            items.append(ItemResult(index=index, id=None, status="rejected", reason=record.reason))
+        else:
+            items.append(ItemResult(index=position, id=record.id, status=status_of[record.id]))
+    counts = {s: sum(1 for i in items if i.status == s) for s in ("added", "updated", "unchanged", "rejected")}
+    return PapersOut(data=items, count=len(items), **counts)
+
+
+@router.get("/{paper_id:path}/similar", response_model=SearchOut)
+def similar(
+    paper_id: str,
+    engine: EngineDep,
+    filters: FiltersDep,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> SearchOut:
+    """Return papers related to one in the index, not itself."""
+    started = time.perf_counter()
+    try:
+        return search_out(engine.similar(paper_id, k, offset, filters), offset, started)
+    except UnknownPaperError:
+        raise not_found(paper_id) from None
+
+
+@router.get("/{paper_id:path}", response_model=PaperOut)
+def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
+    """Return one whole paper record."""
+    paper = engine.get(paper_id)
+    if paper is None:
+        raise not_found(paper_id)
+    return PaperOut(**paper.to_dict())
+
+
+@router.delete("/{paper_id:path}", response_model=DeleteOut, dependencies=[WriterDep])
+def delete_paper(paper_id: str, engine: EngineDep) -> DeleteOut:
+    """Delete one paper; it is gone from search once answered."""
+    deleted, _ = engine.delete([paper_id])
+    if not deleted:
+        raise not_found(paper_id)
+    return DeleteOut(id=paper_id, deleted=True)

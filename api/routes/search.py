@@ -1,0 +1,64 @@
+"""Search routes: one query, many queries, and related papers for a pasted abstract."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query
+from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
+from search.filters import Filters
+from search.hits import Results
+
+router = APIRouter(tags=["search"])
+MAX_OFFSET = 1000
+
+
+def search_out(results: Results, offset: int, started: float) -> SearchOut:
+    """Return the response model for a page of results."""
+    return SearchOut(
+        query=results.query,
+        total=results.total,
+        offset=offset,
+        results=[hit.to_dict() for hit in results.hits],
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+@router.get("/search", response_model=SearchOut)
+def search(
+    engine: EngineDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    q: Annotated[str, Query(description="a question in plain words", max_length=100_000)],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> SearchOut:
+    """Return the papers that best answer a natural-language query, ranked, with paging."""
+    started = time.perf_counter()
+    query = clean_query(q, settings)
+    return search_out(engine.search(query, k, offset, filters), offset, started)
+
+
+@router.post("/search", response_model=BatchSearchOut)
+def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchIn) -> BatchSearchOut:
+    """Answer many queries in one call; they are embedded as one batch."""
+    started = time.perf_counter()
+    if len(body.queries) > settings.max_batch:
+        raise HTTPException(422, f"queries has {len(body.queries)} items; at most {settings.max_batch} per call")
+    queries = [clean_query(q, settings, f"queries[{i}]") for i, q in enumerate(body.queries)]
+    filters = Filters(body.year_min, body.year_max, body.author, body.category)
+    answers = engine.search_many(queries, body.k, filters)
+    data = [search_out(results, 0, started) for results in answers]
+    return BatchSearchOut(data=data, count=len(data), took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+@router.post("/similar", response_model=SearchOut)
+def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextIn) -> SearchOut:
+    """Return papers related to a pasted abstract."""
+    started = time.perf_counter()
+    text = clean_query(body.text, settings, "text")
+    filters = Filters(body.year_min, body.year_max, body.author, body.category)
+    return search_out(engine.similar_text(text, body.k, body.offset, filters), body.offset, started)

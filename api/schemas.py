@@ -1,0 +1,146 @@
+"""Request and response models of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class HitOut(BaseModel):
+    """One ranked paper."""
+
+    id: str
+    title: str
+    authors: list[str]
+    year: int | None
+    categories: list[str]
+    score: float
+    snippet: str
+    highlights: list[list[int]] = Field(description="[start, end) spans of query words in the snippet")
+
+
+class SearchOut(BaseModel):
+    """A page of results for one query."""
+
+    query: str
+    total: int = Field(description="papers that match the filters")
+    offset: int = 0
+    results: list[HitOut]
+    took_ms: float
+
+
+class BatchSearchIn(BaseModel):
+    """Many queries answered in one call."""
+
+    queries: list[str] = Field(min_length=1)
+    k: int = Field(10, ge=1, le=100)
+    year_min: int | None = None
+    year_max: int | None = None
+    author: str | None = None
+    category: str | None = None
+
+
+class BatchSearchOut(BaseModel):
+    """Results for each query, in order."""
+
+    data: list[SearchOut]
+    count: int
+    took_ms: float
+
+
+class SimilarTextIn(BaseModel):
+    """A pasted abstract to find related papers for."""
+
+    text: str = Field(min_length=1)
+    k: int = Field(10, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1000)
+    year_min: int | None = None
+    year_max: int | None = None
+    author: str | None = None
+    category: str | None = None
+
+
+class PaperOut(BaseModel):
+    """A whole paper record."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: list[str]
+    affiliations: list[str]
+    date: str | None
+    year: int | None
+    categories: list[str]
+    has_code: bool
+    source: str
+
+
+class PapersIn(BaseModel):
+    """A batch of paper records to add or update; each is checked on its own."""
+
+    papers: list[dict[str, Any]] = Field(min_length=1)
+
+
+class ItemResult(BaseModel):
+    """What happened to one submitted paper."""
+
+    index: int = Field(description="position of the record in the batch or file (line number for files)")
+    id: str | None
+    status: Literal["added", "updated", "unchanged", "rejected"]
+    reason: str | None = None
+
+
+class PapersOut(BaseModel):
+    """What happened to each submitted paper."""
+
+    data: list[ItemResult]
+    count: int
+    added: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class DeleteOut(BaseModel):
+    """A deleted paper."""
+
+    id: str
+    deleted: bool
+
+
+class EmbedIn(BaseModel):
+    """Texts to embed with the index's model."""
+
+    texts: list[str] = Field(min_length=1)
+
+
+class EmbedOut(BaseModel):
+    """Unit vectors, one per text."""
+
+    model: str
+    dimension: int
+    data: list[list[float]]
+    count: int
+
+
+class HealthOut(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"]
+    papers: int
+    read_only: bool
+
+
+class StatsOut(BaseModel):
+    """What the index holds and how it was built."""
+
+    count: int
+    model: str | None
+    dimension: int | None
+    index_type: str
+    generation: int
+    created_at: str | None
+    built_at: str | None
+    updated_at: str | None
+    read_only: bool

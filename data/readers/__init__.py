@@ -1,0 +1,1 @@
+"""Corpus readers: each streams one file format as Paper or Rejected records."""

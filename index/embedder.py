@@ -1,0 +1,110 @@
+"""Sentence-transformer embedding in batches, on CPU or GPU, as normalized float32 vectors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.model_source import pick_device, resolve_model
+
+log = logging.getLogger(__name__)
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+CPU_DEFAULT_BACKEND = "onnx"  # fp32 ONNX ranks exactly like torch; see bench/onnx_quality.py for int8
+
+
+@lru_cache(maxsize=4)
+def load_model(load_from: str, device: str):
+    """Load a SentenceTransformer once per process (fp16 on a GPU)."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the weight-loading bar would clutter every command's stderr
+    model = SentenceTransformer(load_from, device=device)
+    if device.startswith("cuda"):
+        model.half()
+    return model
+
+
+@lru_cache(maxsize=4)
+def load_onnx(model_dir: str, quantized: bool):
+    """Load (exporting once if needed) an ONNX encoder for a model folder, once per process."""
+    from index.onnx_encoder import OnnxEncoder
+
+    return OnnxEncoder(Path(model_dir), quantized=quantized)
+
+
+def pick_backend(backend: str | None, device: str, load_from: str) -> str:
+    """Return the backend to run: torch on a GPU or for hub names, else ONNX on the CPU."""
+    backend = backend or "auto"
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        local = Path(load_from).is_dir()
+        return CPU_DEFAULT_BACKEND if device == "cpu" and local else "torch"
+    return backend
+
+
+class Embedder:
+    """Loads one sentence-transformers model and turns texts into unit vectors."""
+
+    def __init__(self, model: str | None = None, device: str | None = None, batch_size: int = 64,
+                 backend: str | None = None):
+        self.source = resolve_model(model)
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        self.backend = pick_backend(backend, self.device, self.source.load_from)
+        self.texts_encoded = 0  # how many texts went through the model; tests count re-embedding
+        self._onnx = None
+
+    @property
+    def name(self) -> str:
+        """Return the model's stable name, as recorded in the index."""
+        return self.source.name
+
+    @property
+    def model(self):
+        """Return the loaded SentenceTransformer (torch backend)."""
+        return load_model(self.source.load_from, self.device)
+
+    @property
+    def onnx(self):
+        """Return the ONNX encoder, or None when this model cannot run on ONNX (then torch is used)."""
+        if self._onnx is None and self.backend.startswith("onnx"):
+            from index.onnx_encoder import UnsupportedForOnnx
+
+            try:
+                self._onnx = load_onnx(self.source.load_from, self.backend == "onnx-int8")
+            except (UnsupportedForOnnx, OSError, RuntimeError, ValueError) as exc:
+                log.warning("ONNX backend unavailable for %s (%s); using torch", self.name, exc)
+                self.backend = "torch"
+        return self._onnx
+
+    @property
+    def dimension(self) -> int:
+        """Return the vector dimension."""
+        if self.onnx is not None:
+            return self.onnx.dimension
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """Embed texts in batches and return an (n, dim) float32 array of unit vectors."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        batch_size = batch_size or self.batch_size
+        if self.onnx is not None:
+            vectors = self.onnx.encode(list(texts), batch_size=batch_size)
+        else:
+            vectors = self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                        convert_to_numpy=True, show_progress_bar=False)
+        self.texts_encoded += len(texts)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """Embed one query as a (1, dim) array."""
+        return self.encode([query], batch_size=1)

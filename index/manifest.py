@@ -1,0 +1,62 @@
+"""The manifest saved beside the FAISS file: what built it and from which store generation."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from index.atomic import write_text_atomic
+from index.errors import DamagedIndexError
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+def package_version() -> str:
+    """Return the installed abstract-search version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("abstract-search")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class Manifest:
+    """Build metadata of the derived FAISS index."""
+
+    model: str
+    dimension: int
+    index_type: str
+    count: int
+    generation: int
+    normalized: bool = True
+    metric: str = "inner_product"
+    format_version: int = FORMAT_VERSION
+    package_version: str = ""
+    built_at: str = ""
+    updated_at: str = ""
+
+    def save(self, index_dir: Path) -> None:
+        """Write the manifest atomically."""
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.built_at = self.built_at or now
+        self.updated_at = now
+        self.package_version = package_version()
+        write_text_atomic(Path(index_dir) / MANIFEST_FILE, json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "Manifest | None":
+        """Read the manifest, or return None when there is none."""
+        path = Path(index_dir) / MANIFEST_FILE
+        if not path.exists():
+            return None
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as exc:
+            raise DamagedIndexError(
+                f"the manifest {path} is unreadable ({exc}). Run `abstracts reindex` to rebuild it from the store."
+            ) from exc

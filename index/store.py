@@ -1,0 +1,369 @@
+"""The SQLite store: the source of truth for papers, their embeddings and the store generation."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data.paper import Paper
+from index.errors import DamagedIndexError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    affiliations TEXT NOT NULL,
+    date TEXT,
+    year INTEGER,
+    categories TEXT NOT NULL,
+    has_code INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    vec_gen INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS papers_vec_gen ON papers(vec_gen);
+CREATE INDEX IF NOT EXISTS papers_year ON papers(year);
+CREATE TABLE IF NOT EXISTS tombstones (num INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tombstones_gen ON tombstones(gen);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# The lexical index: SQLite FTS5 over title and abstract, with the papers table as its content.
+# Triggers keep it in step inside every write transaction, so add and delete stay incremental.
+LEXICAL_TABLE = "papers_fts"
+LEXICAL_SCHEMA = (
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {LEXICAL_TABLE} USING fts5(
+        title, abstract, content='papers', content_rowid='num', tokenize='porter unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER IF NOT EXISTS papers_fts_insert AFTER INSERT ON papers BEGIN
+        INSERT INTO {LEXICAL_TABLE}(rowid, title, abstract) VALUES (new.num, new.title, new.abstract);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS papers_fts_delete AFTER DELETE ON papers BEGIN
+        INSERT INTO {LEXICAL_TABLE}({LEXICAL_TABLE}, rowid, title, abstract)
+        VALUES ('delete', old.num, old.title, old.abstract);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS papers_fts_update AFTER UPDATE OF title, abstract ON papers BEGIN
+        INSERT INTO {LEXICAL_TABLE}({LEXICAL_TABLE}, rowid, title, abstract)
+        VALUES ('delete', old.num, old.title, old.abstract);
+        INSERT INTO {LEXICAL_TABLE}(rowid, title, abstract) VALUES (new.num, new.title, new.abstract);
+    END""",
+)
+
+PAPER_COLUMNS = "id, title, abstract, authors, affiliations, date, year, categories, has_code, source"
+STORE_FILE = "papers.sqlite"
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the store already holds for one paper id."""
+
+    num: int
+    content_hash: str
+    text_hash: str
+
+
+def _paper_from_row(row: Sequence) -> Paper:
+    """Turn a row of PAPER_COLUMNS into a Paper."""
+    return Paper(
+        id=row[0],
+        title=row[1],
+        abstract=row[2],
+        authors=tuple(json.loads(row[3])),
+        affiliations=tuple(json.loads(row[4])),
+        date=row[5],
+        year=row[6],
+        categories=tuple(json.loads(row[7])),
+        has_code=bool(row[8]),
+        source=row[9],
+    )
+
+
+def _paper_values(paper: Paper) -> tuple:
+    """Turn a Paper into values for PAPER_COLUMNS."""
+    return (
+        paper.id,
+        paper.title,
+        paper.abstract,
+        json.dumps(list(paper.authors), ensure_ascii=False),
+        json.dumps(list(paper.affiliations), ensure_ascii=False),
+        paper.date,
+        paper.year,
+        json.dumps(list(paper.categories), ensure_ascii=False),
+        int(paper.has_code),
+        paper.source,
+    )
+
+
+class Store:
+    """Papers, embeddings and metadata in one SQLite file, written in transactions."""
+
+    def __init__(self, index_dir: Path, readonly: bool = False):
+        self.path = Path(index_dir) / STORE_FILE
+        self.readonly = readonly
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = self.conn
+            if not readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+                self._ensure_lexical()
+            conn.execute("SELECT count(*) FROM papers").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise DamagedIndexError(
+                f"cannot read the paper store {self.path}: {exc}. "
+                "If it is corrupt, remove the index directory and run `abstracts index` again."
+            ) from exc
+
+    def has_lexical(self) -> bool:
+        """Return whether the store has its full-text (BM25) index."""
+        row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (LEXICAL_TABLE,)).fetchone()
+        return row is not None
+
+    def _ensure_lexical(self) -> None:
+        """Create the full-text index and its triggers if missing, filling it from the stored papers."""
+        if self.has_lexical():
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not self.has_lexical():  # another process may have migrated while we waited
+                for statement in LEXICAL_SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"INSERT INTO {LEXICAL_TABLE}({LEXICAL_TABLE}) VALUES ('rebuild')")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """Return this thread's connection, so concurrent readers never share one."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.readonly:
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+            else:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._guard:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # --- metadata -----------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """Return one metadata value."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def generation(self) -> int:
+        """Return the store generation: it grows with every committed write."""
+        return int(self.get_meta("generation", "0"))
+
+    def model(self) -> str | None:
+        """Return the embedding model the stored vectors came from, if any."""
+        return self.get_meta("model")
+
+    def dimension(self) -> int | None:
+        """Return the dimension of the stored vectors, if any."""
+        value = self.get_meta("dimension")
+        return int(value) if value else None
+
+    def bind_model(self, model: str, dimension: int) -> None:
+        """Record which model the stored vectors come from (once, when the store is new)."""
+        with self.transaction():
+            if self.get_meta("model") is None:
+                self._set_meta("model", model)
+                self._set_meta("dimension", str(dimension))
+                self._set_meta("created_at", _now())
+
+    # --- reads --------------------------------------------------------------
+    def count(self) -> int:
+        """Return how many papers are stored."""
+        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    def states(self, ids: Sequence[str]) -> dict[str, StoredState]:
+        """Return what is stored for each of these ids that exists."""
+        found: dict[str, StoredState] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT id, num, content_hash, text_hash FROM papers WHERE id IN ({marks})", chunk
+            )
+            for pid, num, content_hash, text_hash in rows:
+                found[pid] = StoredState(num, content_hash, text_hash)
+        return found
+
+    def get(self, paper_id: str) -> Paper | None:
+        """Return one stored paper, or None."""
+        row = self.conn.execute(f"SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return _paper_from_row(row) if row else None
+
+    def num_of(self, paper_id: str) -> int | None:
+        """Return the vector id of a paper, or None."""
+        row = self.conn.execute("SELECT num FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return row[0] if row else None
+
+    def papers_by_num(self, nums: Sequence[int]) -> dict[int, Paper]:
+        """Return the papers for these vector ids, keyed by vector id."""
+        found: dict[int, Paper] = {}
+        for start in range(0, len(nums), 500):
+            chunk = [int(n) for n in nums[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(f"SELECT num, {PAPER_COLUMNS} FROM papers WHERE num IN ({marks})", chunk)
+            for row in rows:
+                found[row[0]] = _paper_from_row(row[1:])
+        return found
+
+    def embedding_of(self, paper_id: str) -> np.ndarray | None:
+        """Return the stored vector of one paper, or None."""
+        row = self.conn.execute("SELECT embedding FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32) if row else None
+
+    def vectors_since(self, generation: int, batch: int = 20000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (nums, vectors) for every vector written after `generation`, in batches."""
+        cursor = self.conn.execute(
+            "SELECT num, embedding FROM papers WHERE vec_gen > ? ORDER BY num", (generation,)
+        )
+        while rows := cursor.fetchmany(batch):
+            nums = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            yield nums, vectors
+
+    def sample_vectors(self, limit: int) -> np.ndarray:
+        """Return up to `limit` stored vectors spread over the store, for training quantizers."""
+        total = self.count()
+        step = max(1, total // max(limit, 1))
+        rows = self.conn.execute(
+            "SELECT embedding FROM papers WHERE num % ? = 0 LIMIT ?", (step, limit)
+        ).fetchall()
+        if not rows:
+            rows = self.conn.execute("SELECT embedding FROM papers LIMIT ?", (limit,)).fetchall()
+        return np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+
+    def removed_since(self, generation: int) -> np.ndarray:
+        """Return the vector ids removed after `generation`."""
+        rows = self.conn.execute("SELECT num FROM tombstones WHERE gen > ?", (generation,)).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def all_nums(self) -> np.ndarray:
+        """Return every live vector id."""
+        rows = self.conn.execute("SELECT num FROM papers").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def iter_papers(self) -> Iterator[Paper]:
+        """Yield every stored paper in insertion order."""
+        for row in self.conn.execute(f"SELECT {PAPER_COLUMNS} FROM papers ORDER BY num"):
+            yield _paper_from_row(row)
+
+    # --- writes -------------------------------------------------------------
+    def transaction(self) -> "_Transaction":
+        """Return a context manager for one write transaction that bumps the generation."""
+        return _Transaction(self)
+
+    def write(
+        self,
+        inserts: Sequence[tuple[Paper, np.ndarray]],
+        metadata_updates: Sequence[Paper],
+        deletes: Sequence[str],
+    ) -> int:
+        """Apply one batch in one transaction and return the new generation.
+
+        A paper whose text changed is deleted and inserted again, so it gets a new
+        vector id: the FAISS index then only ever sees adds and removes.
+        """
+        with self.transaction() as gen:
+            replaced = [paper.id for paper, _ in inserts]
+            self._delete(list(deletes) + replaced, gen)
+            self.conn.executemany(
+                f"INSERT INTO papers ({PAPER_COLUMNS}, content_hash, text_hash, embedding, vec_gen) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (*_paper_values(p), p.content_hash(), p.text_hash(), np.asarray(v, np.float32).tobytes(), gen)
+                    for p, v in inserts
+                ],
+            )
+            self.conn.executemany(
+                "UPDATE papers SET title=?, abstract=?, authors=?, affiliations=?, date=?, year=?, "
+                "categories=?, has_code=?, source=?, content_hash=? WHERE id=?",
+                [(*_paper_values(p)[1:], p.content_hash(), p.id) for p in metadata_updates],
+            )
+            return gen
+
+    def _delete(self, ids: Sequence[str], gen: int) -> int:
+        removed = 0
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            nums = [r[0] for r in self.conn.execute(f"SELECT num FROM papers WHERE id IN ({marks})", chunk)]
+            self.conn.executemany("INSERT OR REPLACE INTO tombstones(num, gen) VALUES (?, ?)", [(n, gen) for n in nums])
+            self.conn.execute(f"DELETE FROM papers WHERE id IN ({marks})", chunk)
+            removed += len(nums)
+        return removed
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, bumping the store generation; ROLLBACK on error."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> int:
+        self.store.conn.execute("BEGIN IMMEDIATE")
+        gen = self.store.generation() + 1
+        self.store._set_meta("generation", str(gen))
+        self.store._set_meta("updated_at", _now())
+        return gen
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.store.conn.execute("COMMIT")
+        else:
+            self.store.conn.execute("ROLLBACK")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Yield lists of at most `size` items."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,142 @@
+"""Add, update and delete papers: embed what changed, commit to the store, update FAISS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from data.paper import Paper
+from index.embedder import Embedder
+from index.errors import ModelMismatchError
+from index.store import Store
+from index.vector_index import VectorIndex
+from index.vectors_sync import in_memory, load_vectors, save_vectors
+
+
+@dataclass
+class WriteReport:
+    """What one write did to each paper id."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    def merge(self, other: "WriteReport") -> None:
+        """Add another report's entries to this one."""
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+
+
+def check_model(store: Store, model_name: str) -> None:
+    """Raise ModelMismatchError when the store's vectors came from another model."""
+    built_with = store.model()
+    if built_with is not None and built_with != model_name:
+        raise ModelMismatchError(
+            f"the index at {store.path.parent} was built with model {built_with!r}, not {model_name!r}. "
+            f"Use --model {built_with} (or leave --model out), or build a new index with --index DIR."
+        )
+
+
+class IndexWriter:
+    """The one writer of an index directory: store first, then the derived FAISS index."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, index_type: str | None = None, store: Store | None = None,
+                 mmap: bool = False):
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.store = store or Store(self.index_dir)
+        check_model(self.store, embedder.name)
+        self._index_type = index_type
+        self._vectors: VectorIndex | None = None
+        self._dirty = False
+        self._mmap = mmap
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """Return the FAISS index, loaded and caught up with the store on first use."""
+        if self._vectors is None:
+            if self.store.model() is None:
+                self.store.bind_model(self.embedder.name, self.embedder.dimension)
+            self._vectors, self._dirty = load_vectors(self.index_dir, self.store, self._index_type, self._mmap)
+        return self._vectors
+
+    def _writable_vectors(self) -> VectorIndex:
+        """Return the FAISS index ready for changes, copying a memory-mapped one into memory first."""
+        vectors = self.vectors
+        if self._mmap:
+            self._vectors = vectors = in_memory(vectors)
+            self._mmap = False
+        return vectors
+
+    def add(self, papers: Sequence[Paper]) -> WriteReport:
+        """Add or update a batch of papers as one transaction; only new or changed texts are embedded."""
+        report = WriteReport()
+        latest: dict[str, Paper] = {}
+        for paper in papers:
+            latest[paper.id] = paper  # a later record with the same id wins
+        states = self.store.states(list(latest))
+        to_embed: list[Paper] = []
+        metadata_only: list[Paper] = []
+        for paper in latest.values():
+            state = states.get(paper.id)
+            if state is None:
+                to_embed.append(paper)
+                report.added.append(paper.id)
+            elif state.text_hash != paper.text_hash():
+                to_embed.append(paper)
+                report.updated.append(paper.id)
+            elif state.content_hash != paper.content_hash():
+                metadata_only.append(paper)
+                report.updated.append(paper.id)
+            else:
+                report.unchanged.append(paper.id)
+        if not to_embed and not metadata_only:
+            return report
+        vectors = self._writable_vectors()  # binds the model before the first write
+        embeddings = self.embedder.encode([p.text() for p in to_embed])
+        replaced = np.array([states[p.id].num for p in to_embed if p.id in states], dtype=np.int64)
+        self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[])
+        vectors.remove(replaced)
+        if to_embed:
+            stored = self.store.states([p.id for p in to_embed])
+            nums = np.array([stored[p.id].num for p in to_embed], dtype=np.int64)
+            vectors.add(nums, embeddings)
+        self._dirty = True
+        return report
+
+    def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete papers by id; return (deleted, not found)."""
+        states = self.store.states(list(ids))
+        found = [pid for pid in dict.fromkeys(ids) if pid in states]
+        missing = [pid for pid in dict.fromkeys(ids) if pid not in states]
+        if found:
+            vectors = self._writable_vectors()
+            self.store.write([], [], deletes=found)
+            vectors.remove(np.array([states[pid].num for pid in found], dtype=np.int64))
+            self._dirty = True
+        return found, missing
+
+    def rebuild(self, index_type: str | None = None) -> VectorIndex:
+        """Rebuild the FAISS index from the stored embeddings, as `index_type`, and save it."""
+        from index.vectors_sync import rebuild_vectors
+
+        self._vectors = rebuild_vectors(self.store, index_type or self._index_type)
+        self._index_type = self._vectors.index_type
+        self._mmap = False
+        self.save(force=True)
+        return self._vectors
+
+    def save(self, force: bool = False) -> None:
+        """Write the FAISS file and manifest atomically, if anything changed since the last save."""
+        if self.store.model() is None:
+            return
+        vectors = self.vectors
+        if self._dirty or force:
+            save_vectors(self.index_dir, vectors, self.store, self.store.generation())
+            self._dirty = False

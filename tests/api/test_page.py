@@ -1,0 +1,227 @@
+"""The search page in a real headless Chromium, against a real `abstracts serve` process."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from tests.api.conftest import TOKEN
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+STATIC = Path(__file__).resolve().parents[2] / "api" / "static"
+JUDGE_TITLES = {
+    "Self-Taught Evaluators",
+    "J1: Incentivizing Thinking in LLM-as-a-Judge via Reinforcement Learning",
+    "Meta-Rewarding Language Models: Self-Improving Alignment with LLM-as-a-Meta-Judge",
+}
+WAIT_S = 60  # the first query on a cold server loads the model
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """One headless Chromium for this module, with a fresh profile; never downloads anything."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed: run `make browser` (apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    browser.set_page_load_timeout(WAIT_S)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def page(driver, live_server):
+    """The driver with its console log emptied; fails the test on any script error the page logged."""
+    driver.get_log("browser")
+    yield driver
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and not expected_failure(e["message"])]
+    assert not errors, f"the page logged errors: {errors}"
+
+
+def expected_failure(text: str) -> bool:
+    """Return whether a console line is the browser noting an HTTP error answer a test asked for."""
+    return "Failed to load resource" in text and re.search(r"status of (404|422)", text) is not None
+
+
+def wait_for_view(driver, stale=None):
+    """Wait until a request settled: results or a message shown, nothing loading (and `stale` replaced)."""
+    def settled(d):
+        if stale is not None and not EC.staleness_of(stale)(d):
+            return False
+        if "loading" in (d.find_element(By.TAG_NAME, "body").get_attribute("class") or ""):
+            return False
+        return bool(d.find_elements(By.CSS_SELECTOR, "#results .result")) or d.find_element(By.ID, "message").is_displayed()
+    wait(driver, settled)
+
+
+def wait(driver, condition, timeout: float = WAIT_S):
+    """Wait for a condition, retrying while the page swaps the elements it reads."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def results_of(driver) -> list:
+    return driver.find_elements(By.CSS_SELECTOR, "#results .result")
+
+
+def titles(driver) -> list[str]:
+    return [r.find_element(By.CSS_SELECTOR, ".title").text for r in results_of(driver)]
+
+
+def params(driver) -> dict[str, list[str]]:
+    return parse_qs(urlparse(driver.current_url).query)
+
+
+def search(driver, text: str) -> None:
+    """Type a question into the box and submit it."""
+    box = driver.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys(text)
+    driver.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+
+
+def requests_to(driver, path: str) -> list[str]:
+    """Return the URLs the page fetched whose path starts with `path`."""
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    return [u for u in urls if urlparse(u).path.startswith(path)]
+
+
+def test_search_shows_results_with_highlights_and_keeps_the_query_in_the_url(page, live_server):
+    page.get(live_server + "/")
+    search(page, "papers on LLM judges")
+    wait_for_view(page)
+    shown = titles(page)
+    assert JUDGE_TITLES & set(shown), shown
+    assert params(page)["q"] == ["papers on LLM judges"]
+    first = results_of(page)[0]
+    for part in (".authors", ".year", ".score", ".snippet"):
+        assert first.find_element(By.CSS_SELECTOR, part).text.strip()
+    assert re.fullmatch(r"-?\d+\.\d{3}", first.find_element(By.CSS_SELECTOR, ".score").text)
+    marks = page.find_elements(By.CSS_SELECTOR, "#results .snippet mark")
+    assert marks and all(m.text.strip() for m in marks)
+    page.save_screenshot("/tmp/page.png")
+
+
+def test_similar_link_shows_other_papers_and_back_forward_work(page, live_server):
+    page.get(live_server + "/?q=papers+on+LLM+judges")
+    wait_for_view(page)
+    first = results_of(page)[0]
+    clicked = first.find_element(By.CSS_SELECTOR, ".title").text
+    first.find_element(By.CSS_SELECTOR, "a.similar").click()
+    wait_for_view(page, stale=first)
+    assert "similar" in params(page)
+    similar = titles(page)
+    assert similar and clicked not in similar
+
+    page.back()
+    wait_for_view(page)
+    assert params(page).get("q") == ["papers on LLM judges"]
+    wait(page, lambda d: titles(d) and titles(d)[0] == clicked)
+    assert page.find_element(By.ID, "q").get_attribute("value") == "papers on LLM judges"
+
+    page.forward()
+    wait(page, lambda d: "similar" in params(d) and titles(d) and clicked not in titles(d))
+
+
+def test_a_shared_url_runs_its_search_with_the_year_filter(page, live_server):
+    page.get(live_server + "/?q=dialogue+safety&year_max=2019")
+    wait_for_view(page)
+    years = [r.find_element(By.CSS_SELECTOR, ".year").text for r in results_of(page)]
+    assert years and all(int(y) <= 2019 for y in years), years
+    assert page.find_element(By.ID, "year-max").get_attribute("value") == "2019"
+    assert page.find_element(By.ID, "q").get_attribute("value") == "dialogue safety"
+
+
+def test_year_range_with_no_papers_says_so(page, live_server):
+    page.get(live_server + "/?q=papers+on+LLM+judges&year_min=1900&year_max=1901")
+    wait_for_view(page)
+    message = page.find_element(By.ID, "message")
+    assert "No papers" in message.text
+    assert "error" not in (message.get_attribute("class") or "")
+    assert not results_of(page)
+
+
+def test_empty_query_is_refused_in_the_page_without_a_request(page, live_server):
+    page.get(live_server + "/")
+    search(page, "   ")
+    wait(page, EC.visibility_of_element_located((By.CSS_SELECTOR, "#message.error")))
+    assert "Type a question" in page.find_element(By.ID, "message").text
+    assert not results_of(page)
+    assert not requests_to(page, "/search")
+    assert "q=" not in page.current_url
+
+
+def test_server_errors_show_the_servers_detail(page, live_server):
+    page.get(live_server + "/?similar=no-such-paper")
+    wait(page, EC.visibility_of_element_located((By.CSS_SELECTOR, "#message.error")))
+    assert "no paper with id 'no-such-paper'" in page.find_element(By.ID, "message").text
+
+
+def test_pasted_abstract_finds_related_papers(page, live_server):
+    page.get(live_server + "/")
+    page.find_element(By.ID, "paste-toggle").click()
+    text = page.find_element(By.ID, "paste-text")
+    assert text.is_displayed() and not page.find_element(By.ID, "q").is_displayed()
+    text.send_keys(
+        "We train a large language model to act as a judge of other models' answers, "
+        "using reinforcement learning so that it reasons before giving a verdict."
+    )
+    text.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait_for_view(page)
+    assert results_of(page)
+    assert requests_to(page, "/similar")
+    assert params(page).get("paste") == ["1"]
+
+
+def test_titles_and_abstracts_from_the_server_are_shown_as_text(page, live_server):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    title = "<img src=x onerror=alert(1)>"
+    abstract = "An abstract about LLM judges and evaluation with <script>alert(2)</script> inside."
+    added = httpx.post(
+        f"{live_server}/papers", headers=auth, timeout=120,
+        json={"papers": [{"id": "xss-1", "title": title, "abstract": abstract}]},
+    )
+    assert added.status_code == 200, added.text
+    try:
+        page.get(live_server + "/")
+        search(page, abstract)
+        wait_for_view(page)
+        assert title in titles(page)
+        assert not page.find_elements(By.CSS_SELECTOR, "#results img, #results script")
+        assert any("<script>alert(2)</script>" in s.text for s in page.find_elements(By.CSS_SELECTOR, ".snippet"))
+        with pytest.raises(NoAlertPresentException):
+            page.switch_to.alert  # noqa: B018
+    finally:
+        httpx.delete(f"{live_server}/papers/xss-1", headers=auth, timeout=120)
+
+
+def test_static_files_come_from_a_fixed_list_and_load_nothing_from_elsewhere(live_server):
+    for name, kind in (("app.js", "javascript"), ("style.css", "text/css")):
+        answer = httpx.get(f"{live_server}/static/{name}")
+        assert answer.status_code == 200 and kind in answer.headers["content-type"]
+    for path in ("/static/index.html", "/static/..%2Fapp.py", "/static/%2e%2e/routes/page.py", "/static/../app.py"):
+        assert httpx.get(live_server + path).status_code == 404, path
+    for file in STATIC.iterdir():
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", file.read_text()), f"{file.name} refers to another host"

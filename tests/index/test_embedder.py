@@ -1,0 +1,59 @@
+"""The embedding backends: ONNX runs the same model as torch, and int8 stays close to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from data.corpus import bundled_corpus_path, read_corpus
+from data.paper import Paper
+from index.embedder import Embedder
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    """Twelve real abstracts from the bundled corpus."""
+    papers = [r for r in read_corpus(bundled_corpus_path()) if isinstance(r, Paper)]
+    return [p.text() for p in papers[:12]]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors(texts) -> np.ndarray:
+    """Reference vectors from the torch sentence-transformers model."""
+    return Embedder(backend="torch").encode(texts)
+
+
+def test_default_cpu_backend_is_onnx_and_matches_torch(texts, torch_vectors):
+    embedder = Embedder()
+    assert embedder.backend == "onnx"
+    vectors = embedder.encode(texts)
+    assert vectors.shape == (12, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float((vectors * torch_vectors).sum(axis=1).min()) > 0.9999
+
+
+def test_onnx_ranks_like_torch(texts, torch_vectors):
+    queries = ["papers on LLM judges", "dialogue safety", "learning from human feedback after deployment"]
+    onnx, torch = Embedder(backend="onnx"), Embedder(backend="torch")
+    for query in queries:
+        by_onnx = np.argsort(-(torch_vectors @ onnx.encode_query(query)[0]))
+        by_torch = np.argsort(-(torch_vectors @ torch.encode_query(query)[0]))
+        assert list(by_onnx) == list(by_torch)
+
+
+def test_int8_export_stays_close_to_fp32(texts, torch_vectors):
+    vectors = Embedder(backend="onnx-int8").encode(texts)
+    cosine = (vectors * torch_vectors).sum(axis=1)
+    assert cosine.mean() > 0.98 and cosine.min() > 0.95
+
+
+def test_input_order_is_kept_when_batches_are_sorted_by_length(texts):
+    embedder = Embedder(backend="onnx")
+    forward = embedder.encode(texts, batch_size=4)
+    backward = embedder.encode(texts[::-1], batch_size=5)[::-1]
+    assert np.allclose(forward, backward, atol=1e-5)
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown backend 'tpu'"):
+        Embedder(backend="tpu")
