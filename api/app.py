@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import sqlite3
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.body_limit import BodyLimitMiddleware
 from api.engine import Engine
 from api.routes import page, papers, search, service
+from api.schemas import error_responses
 from api.settings import Settings
+from index.errors import IndexFailure
+from index.store import store_failure
 
 log = logging.getLogger("abstracts.api")
 
@@ -37,6 +43,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI):
         app.state.engine = engine or Engine(settings)
         app.state.engine.writer.vectors  # load and catch up before the first request
+        app.state.engine.save()  # a rebuilt or caught-up vector file is saved, so other workers can map it
+        try:
+            app.state.engine.save()  # a rebuilt or caught-up vector file is written now, not only at exit
+        except IndexFailure as exc:
+            log.warning("%s", exc)
         if app.state.read_only:
             log.warning("listening on %s without ABSTRACTS_API_TOKEN: serving read-only", settings.host)
         yield
@@ -67,8 +78,27 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Answer a body the framework cannot parse (not UTF-8, broken multipart) with 422, like any malformed body."""
+        if exc.status_code == 400:
+            return JSONResponse(status_code=422, content={"detail": f"body could not be parsed: {exc.detail}"})
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(IndexFailure)
+    async def index_failure(request: Request, exc: IndexFailure) -> JSONResponse:
+        """Answer 503 when the store is locked, read-only, full or damaged; the message names the file and fix."""
+        log.error("%s", exc)
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def store_error(request: Request, exc: sqlite3.DatabaseError) -> JSONResponse:
+        """Answer 503 for a store error met outside a write transaction (a damaged page, a lost disk)."""
+        return await index_failure(request, store_failure(request.app.state.engine.store.path, exc))
+
+    # Every error is an ErrorOut; routes add their own 401/403/404 where they can answer them.
     for module in (search, papers, service, page):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=error_responses(413, 422, 503))
     return app
 
 

@@ -4,150 +4,31 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from api.engine import Engine
+from api.cli_common import (
+    AuthorOpt,
+    CategoryOpt,
+    DeviceOpt,
+    IndexOpt,
+    JsonOpt,
+    KOpt,
+    ModelOpt,
+    OffsetOpt,
+    YearMaxOpt,
+    YearMinOpt,
+    app,
+    err,
+    fail,
+    make_settings,
+    open_engine,
+    out,
+)
 from api.render import print_results
-from api.settings import Settings
-from data.corpus import bundled_corpus_path, read_corpus
-from data.errors import CorpusError
-from index.errors import IndexFailure
-from index.ingest import ingest
 from search.filters import Filters
 from search.searcher import UnknownPaperError
-
-app = typer.Typer(help="Semantic search over scientific paper abstracts.", no_args_is_help=True, add_completion=False)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-EXIT_SKIPPED = 3  # the command worked, but some input records were skipped
-
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index directory [env ABSTRACTS_INDEX]")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers name or path [env ABSTRACTS_MODEL]")]
-DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="cpu or cuda; default cuda when available")]
-BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", min=1, help="texts per embedding batch")]
-KOpt = Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="how many papers to show")]
-OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="skip this many results")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
-YearMinOpt = Annotated[Optional[int], typer.Option("--year-min", help="only papers from this year on")]
-YearMaxOpt = Annotated[Optional[int], typer.Option("--year-max", help="only papers up to this year")]
-AuthorOpt = Annotated[Optional[str], typer.Option("--author", help="only papers by this author (full name)")]
-CategoryOpt = Annotated[Optional[str], typer.Option("--category", help="only papers in this category, e.g. cs.CL or CL")]
-FormatOpt = Annotated[Optional[str], typer.Option("--format", help="force the input format: seed, jsonl, csv, beir, arxiv")]
-CaptureYearOpt = Annotated[Optional[int], typer.Option("--capture-year", help="year for seed-page dates without one")]
-FieldMapOpt = Annotated[Optional[str], typer.Option("--field-map", help="JSONL/CSV mapping, e.g. id=paper_id,abstract=summary")]
-
-
-def make_settings(**overrides) -> Settings:
-    """Return Settings from the environment, with the options the user gave on top."""
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
-
-
-def fail(message: str) -> None:
-    """Print a clear error and exit 1, never a traceback."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(1)
-
-
-def parse_field_map(text: str | None) -> dict[str, str] | None:
-    """Parse 'field=key,field=key' into a mapping."""
-    if not text:
-        return None
-    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
-    if any(len(pair) != 2 for pair in pairs):
-        fail(f"--field-map must look like id=paper_id,abstract=summary, got {text!r}")
-    return {field.strip(): key.strip() for field, key in pairs}
-
-
-def open_engine(settings: Settings, create: bool = False) -> Engine:
-    """Open the engine or exit with the reason."""
-    try:
-        return Engine(settings, create=create)
-    except IndexFailure as exc:
-        fail(str(exc))
-
-
-def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
-    """Index sources into the engine and print a summary; exit 3 if records were skipped."""
-    engine = open_engine(settings, create=True)
-    options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}
-    skipped_total = 0
-    try:
-        for source in sources:
-            records = read_corpus(source, fmt, **{k: v for k, v in options.items() if v is not None})
-            report = ingest(records, engine.add, chunk_size=settings.commit_every, label=f"indexing {source.name}")
-            engine.save()
-            w = report.write
-            skipped_total += len(report.skipped)
-            for rejected in report.skipped[:20]:
-                err.print(f"skipped {rejected}", highlight=False)
-            if len(report.skipped) > 20:
-                err.print(f"... and {len(report.skipped) - 20} more skipped records", highlight=False)
-            out.print(
-                f"{source}: {len(w.added)} added, {len(w.updated)} updated, {len(w.unchanged)} unchanged, "
-                f"{len(report.skipped)} skipped",
-                highlight=False,
-            )
-    except (CorpusError, IndexFailure) as exc:
-        engine.close()
-        fail(str(exc))
-    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.embedder.name}", highlight=False)
-    engine.close()
-    if skipped_total:
-        raise typer.Exit(EXIT_SKIPPED)
-
-
-@app.command("index")
-def index_cmd(
-    sources: Annotated[Optional[list[Path]], typer.Argument(help="corpus files; default: the bundled corpus")] = None,
-    index: IndexOpt = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = None,
-    batch_size: BatchOpt = None,
-    fmt: FormatOpt = None,
-    capture_year: CaptureYearOpt = None,
-    field_map: FieldMapOpt = None,
-) -> None:
-    """Build or extend an index; only new or changed papers are embedded."""
-    settings = make_settings(index=index, model=model, device=device, batch_size=batch_size, capture_year=capture_year)
-    run_ingest(list(sources or [bundled_corpus_path()]), settings, fmt, field_map)
-
-
-@app.command("add")
-def add_cmd(
-    sources: Annotated[list[Path], typer.Argument(help="corpus files to add")],
-    index: IndexOpt = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = None,
-    batch_size: BatchOpt = None,
-    fmt: FormatOpt = None,
-    capture_year: CaptureYearOpt = None,
-    field_map: FieldMapOpt = None,
-) -> None:
-    """Add or update papers from files in an existing index."""
-    settings = make_settings(index=index, model=model, device=device, batch_size=batch_size, capture_year=capture_year)
-    open_engine(settings).close()  # adding needs an index to exist
-    run_ingest(list(sources), settings, fmt, field_map)
-
-
-@app.command("delete")
-def delete_cmd(
-    ids: Annotated[list[str], typer.Argument(help="paper ids to delete")],
-    index: IndexOpt = None,
-) -> None:
-    """Delete papers by id; exit 3 if some ids were not found."""
-    engine = open_engine(make_settings(index=index))
-    deleted, missing = engine.delete(ids)
-    engine.close()
-    for paper_id in missing:
-        err.print(f"not found: {paper_id}", highlight=False)
-    out.print(f"deleted {len(deleted)} papers, {len(missing)} not found", highlight=False)
-    if missing:
-        raise typer.Exit(EXIT_SKIPPED)
 
 
 def emit(results, as_json: bool, offset: int) -> None:
@@ -248,13 +129,17 @@ def serve_cmd(
     settings = make_settings(index=index, host=host, port=port, api_token=token, model=model, device=device)
     open_engine(settings).store.close()  # fail here, clearly, if there is no index
     # Worker processes read their settings from the environment; the token never reaches a log line.
+    # The vector file is memory-mapped, so every worker shares one copy in the page cache.
     for key, value in (("INDEX", settings.index), ("MODEL", settings.model), ("DEVICE", settings.device),
-                       ("API_TOKEN", settings.api_token), ("HOST", settings.host)):
+                       ("API_TOKEN", settings.api_token), ("HOST", settings.host), ("MMAP", "1")):
         if value is not None:
             os.environ[f"ABSTRACTS_{key}"] = str(value)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)
     uvicorn.run("api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
                 log_level="warning")
+
+
+import api.cli_index  # noqa: E402,F401  (registers index, add, delete, reindex, embed)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from data.paper import Paper
 from index.embedder import Embedder
-from index.errors import IndexNotFoundError
+from index.errors import IndexFailure, IndexNotFoundError
 from index.manifest import Manifest
 from index.store import STORE_FILE, Store
 from index.writer import IndexWriter, WriteReport, check_model
@@ -17,6 +18,8 @@ from api.settings import Settings
 from search.filters import Filters
 from search.hits import Results
 from search.searcher import Searcher
+
+log = logging.getLogger(__name__)
 
 
 class ReadWriteLock:
@@ -74,9 +77,19 @@ class Engine:
         model = settings.model or self.store.model()
         self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend)
         check_model(self.store, self.embedder.name)
-        self.writer = IndexWriter(self.index_dir, self.embedder, settings.index_type, store=self.store)
+        self.writer = IndexWriter(self.index_dir, self.embedder, settings.index_type, store=self.store,
+                                  mmap=settings.mmap)
         self.lock = ReadWriteLock()
         self._searcher: Searcher | None = None
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the read lock, first applying writes other server workers committed to the store."""
+        if self.writer.lagging():
+            with self.lock.writing():
+                self.writer.refresh()
+        with self.lock.reading():
+            yield
 
     @property
     def searcher(self) -> Searcher:
@@ -88,27 +101,27 @@ class Engine:
     # --- reads --------------------------------------------------------------
     def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
         """Return the papers nearest to a query."""
-        with self.lock.reading():
+        with self.reading():
             return self.searcher.search(query, k, offset, filters)
 
     def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None) -> list[Results]:
         """Answer several queries in one embedding batch."""
-        with self.lock.reading():
+        with self.reading():
             return self.searcher.search_many(queries, k, filters)
 
     def similar(self, paper_id: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
         """Return papers related to one in the index."""
-        with self.lock.reading():
+        with self.reading():
             return self.searcher.similar(paper_id, k, offset, filters)
 
     def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
         """Return papers related to a pasted text."""
-        with self.lock.reading():
+        with self.reading():
             return self.searcher.similar_text(text, k, offset, filters)
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id."""
-        with self.lock.reading():
+        with self.reading():
             return self.store.get(paper_id)
 
     def embed(self, texts: Sequence[str]):
@@ -121,8 +134,8 @@ class Engine:
 
     def stats(self) -> dict:
         """Return what the index holds and how it was built."""
-        with self.lock.reading():
-            manifest = Manifest.load(self.index_dir)
+        with self.reading():
+            manifest = Manifest.load_if_whole(self.index_dir)
             return {
                 "index": str(self.index_dir),
                 "count": self.store.count(),
@@ -141,17 +154,40 @@ class Engine:
         with self.lock.writing():
             return self.writer.add(papers)
 
+    def add_embedded(self, papers: Sequence[Paper], vectors) -> WriteReport:
+        """Add papers with vectors made elsewhere (by `abstracts embed`), embedding nothing."""
+        with self.lock.writing():
+            return self.writer.add(papers, vectors)
+
+    def reindex(self, index_type: str | None = None):
+        """Rebuild the FAISS index from the stored embeddings, compacting deletes."""
+        with self.lock.writing():
+            manifest = Manifest.load_if_whole(self.index_dir)
+            keep = manifest.index_type if manifest and manifest.pinned else None
+            return self.writer.rebuild(index_type or keep)
+
     def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
         """Delete papers by id; return (deleted, not found)."""
         with self.lock.writing():
             return self.writer.delete(ids)
 
     def save(self) -> None:
-        """Persist the derived FAISS index (the store is already durable)."""
+        """Persist the derived FAISS index (the store is already durable); a failed write is an IndexFailure."""
         with self.lock.writing():
-            self.writer.save()
+            try:
+                self.writer.save()
+            except (OSError, RuntimeError) as exc:  # faiss reports a failed write as RuntimeError
+                raise IndexFailure(
+                    f"could not write the vector file in {self.index_dir} ({exc}). The papers are safe in the "
+                    f"store {self.store.path}; free some space or make the directory writable, then run "
+                    "`abstracts reindex` (any command also catches the vector file up from the store)."
+                ) from exc
 
     def close(self) -> None:
-        """Save and release the index."""
-        self.save()
-        self.store.close()
+        """Save (a failure is logged: the store is already durable) and release the index."""
+        try:
+            self.save()
+        except IndexFailure as exc:
+            log.warning("%s", exc)
+        finally:
+            self.store.close()

@@ -35,10 +35,10 @@ class BatchSearchIn(BaseModel):
 
     queries: list[str] = Field(min_length=1)
     k: int = Field(10, ge=1, le=100)
-    year_min: int | None = None
-    year_max: int | None = None
-    author: str | None = None
-    category: str | None = None
+    year_min: int | None = Field(None, ge=0, le=3000, description="only papers from this year on")
+    year_max: int | None = Field(None, ge=0, le=3000, description="only papers up to this year")
+    author: str | None = Field(None, max_length=200, description="only papers by this author")
+    category: str | None = Field(None, max_length=50, description="only papers in this category")
 
 
 class BatchSearchOut(BaseModel):
@@ -55,10 +55,10 @@ class SimilarTextIn(BaseModel):
     text: str = Field(min_length=1)
     k: int = Field(10, ge=1, le=100)
     offset: int = Field(0, ge=0, le=1000)
-    year_min: int | None = None
-    year_max: int | None = None
-    author: str | None = None
-    category: str | None = None
+    year_min: int | None = Field(None, ge=0, le=3000, description="only papers from this year on")
+    year_max: int | None = Field(None, ge=0, le=3000, description="only papers up to this year")
+    author: str | None = Field(None, max_length=200, description="only papers by this author")
+    category: str | None = Field(None, max_length=50, description="only papers in this category")
 
 
 class PaperOut(BaseModel):
@@ -144,3 +144,32 @@ class StatsOut(BaseModel):
     built_at: str | None
     updated_at: str | None
     read_only: bool
+
+
+class FieldErrorOut(BaseModel):
+    """One invalid field of a request."""
+
+    field: str = Field(description="dotted path of the field, e.g. query.k or papers.0.title")
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: a message in plain words; validation errors also list each bad field."""
+
+    detail: str
+    errors: list[FieldErrorOut] | None = Field(None, description="present on request validation errors")
+
+
+ERROR_DESCRIPTIONS = {
+    401: "write without a valid bearer token",
+    403: "the server is read-only",
+    404: "no paper with this id",
+    413: "request body over the size limit, or too many papers in one batch",
+    422: "invalid request: a message naming the field",
+    503: "the index cannot be used now (store locked, read-only or full disk); the message names the file and the fix",
+}
+
+
+def error_responses(*codes: int) -> dict[int, dict]:
+    """Return OpenAPI `responses` entries for these error codes, all answered with ErrorOut."""
+    return {code: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[code]} for code in codes}

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     backend: str = Field("auto", description="auto, torch, onnx or onnx-int8; auto: ONNX on CPU, torch fp16 on GPU")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding batch")
     commit_every: int = Field(4096, ge=1, description="papers per durable transaction during a build")
-    index_type: str | None = Field(None, description="FAISS index type for new indexes")
+    index_type: str | None = Field(None, description="flat, hnsw, hnsw-sq8, ivf, ivf-sq8; default: by corpus size")
+    mmap: bool = Field(False, description="memory-map the vector file so server workers share one copy")
     capture_year: int | None = Field(None, description="year given to seed-page dates that have none")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -6,20 +6,22 @@ Without --index it builds the bundled corpus into a temporary index first.
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 
-import httpx
-import numpy as np
-
+# Run as a script, bench/ is first on sys.path and bench/http.py would shadow the standard library's http.
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)
+
+import argparse  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
 
 from api.engine import Engine  # noqa: E402
 from api.settings import Settings  # noqa: E402

@@ -15,3 +15,7 @@ class IndexNotFoundError(IndexFailure):
 
 class DamagedIndexError(IndexFailure):
     """An index file is unreadable; the message names the file and the fix."""
+
+
+class StoreUnavailableError(IndexFailure):
+    """The paper store cannot be written now (locked, read-only, full disk); nothing was changed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from data.paper import Paper, Rejected
+from data.readers.lines import open_binary
 from index.writer import WriteReport
 
 CHUNK = 4096  # papers per transaction: a killed build resumes from the last committed chunk
@@ -27,6 +29,15 @@ class IngestReport:
         """Return how many records were read, good or bad."""
         w = self.write
         return len(w.added) + len(w.updated) + len(w.unchanged) + len(w.rejected) + len(self.skipped)
+
+
+def count_records(path: Path) -> int | None:
+    """Return the number of lines of a line-based corpus file (gzip too), for the progress bar's time left."""
+    try:
+        with open_binary(Path(path)) as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) + 1
+    except (OSError, EOFError):
+        return None
 
 
 def make_progress(show: bool) -> Progress:

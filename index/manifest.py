@@ -33,6 +33,7 @@ class Manifest:
     index_type: str
     count: int
     generation: int
+    pinned: bool = False  # True: the user chose index_type; False: it follows the corpus size
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION
@@ -48,6 +49,20 @@ class Manifest:
         self.package_version = package_version()
         write_text_atomic(Path(index_dir) / MANIFEST_FILE, json.dumps(asdict(self), indent=2) + "\n")
 
+    def check(self) -> None:
+        """Raise ValueError when a field has the wrong type or an unknown index type."""
+        from index.vector_index import INDEX_TYPES
+
+        for name, kind in (("model", str), ("index_type", str), ("built_at", str), ("updated_at", str)):
+            if not isinstance(getattr(self, name), kind):
+                raise ValueError(f"field {name!r} must be a string")
+        for name in ("dimension", "count", "generation"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"field {name!r} must be a whole number")
+        if self.index_type not in INDEX_TYPES:
+            raise ValueError(f"unknown index type {self.index_type!r}")
+
     @classmethod
     def load(cls, index_dir: Path) -> "Manifest | None":
         """Read the manifest, or return None when there is none."""
@@ -55,8 +70,18 @@ class Manifest:
         if not path.exists():
             return None
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError) as exc:
+            manifest = cls(**json.loads(path.read_text(encoding="utf-8")))
+            manifest.check()
+            return manifest
+        except (ValueError, TypeError, RecursionError) as exc:
             raise DamagedIndexError(
                 f"the manifest {path} is unreadable ({exc}). Run `abstracts reindex` to rebuild it from the store."
             ) from exc
+
+    @classmethod
+    def load_if_whole(cls, index_dir: Path) -> "Manifest | None":
+        """Read the manifest, or return None when it is absent or damaged (the next save rewrites it)."""
+        try:
+            return cls.load(index_dir)
+        except DamagedIndexError:
+            return None

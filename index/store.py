@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from data.paper import Paper
-from index.errors import DamagedIndexError
+from index.errors import DamagedIndexError, IndexFailure, StoreUnavailableError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -124,10 +126,7 @@ class Store:
                 self._ensure_lexical()
             conn.execute("SELECT count(*) FROM papers").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise DamagedIndexError(
-                f"cannot read the paper store {self.path}: {exc}. "
-                "If it is corrupt, remove the index directory and run `abstracts index` again."
-            ) from exc
+            raise store_failure(self.path, exc) from exc
 
     def has_lexical(self) -> bool:
         """Return whether the store has its full-text (BM25) index."""
@@ -333,24 +332,90 @@ class Store:
         return removed
 
 
+def store_failure(path: Path, exc: sqlite3.DatabaseError) -> IndexFailure:
+    """Return the error for a failed store operation, naming the file and the fix."""
+    text = str(exc)
+    lowered = text.lower()
+    directory = Path(path).parent
+    if "locked" in lowered or "busy" in lowered:
+        return StoreUnavailableError(
+            f"the paper store {path} is locked by another process ({text}): another `abstracts` command or "
+            "server is writing to it. Wait for it to finish (or stop it) and try again; nothing was changed."
+        )
+    if "full" in lowered or ("i/o" in lowered and _nearly_full(directory)):
+        return StoreUnavailableError(
+            f"cannot write the paper store {path}: the disk is full ({text}). Nothing from this write was kept; "
+            "free some space and try again."
+        )
+    read_only = "readonly" in lowered or "read-only" in lowered or not os.access(directory, os.W_OK) or (
+        path.exists() and not os.access(path, os.W_OK))
+    if read_only:
+        return StoreUnavailableError(
+            f"cannot write the paper store {path}: the index directory {directory} is read-only ({text}). "
+            "Make it writable, or copy the index somewhere writable and pass --index DIR; nothing was changed."
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "malformed" not in lowered and "not a database" not in lowered:
+        return StoreUnavailableError(
+            f"cannot use the paper store {path} ({text}). Check the disk and the file's permissions, "
+            "then try again; nothing was changed."
+        )
+    return DamagedIndexError(
+        f"the paper store {path} is damaged ({text}). It is the source of truth, so `abstracts reindex` cannot "
+        "rebuild it: restore it from a backup, or move the index directory aside and rebuild it with "
+        "`abstracts index` and `abstracts add`."
+    )
+
+
+def _nearly_full(directory: Path) -> bool:
+    """Return whether the disk holding `directory` has under 1 MiB free (SQLite then reports an I/O error)."""
+    try:
+        return shutil.disk_usage(directory).free < 1 << 20
+    except OSError:
+        return False
+
+
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, bumping the store generation; ROLLBACK on error."""
+    """BEGIN IMMEDIATE ... COMMIT, bumping the store generation; ROLLBACK on error.
+
+    A failed BEGIN or COMMIT (locked, read-only, disk full) rolls back and raises a clear IndexFailure.
+    """
 
     def __init__(self, store: Store):
         self.store = store
 
     def __enter__(self) -> int:
-        self.store.conn.execute("BEGIN IMMEDIATE")
-        gen = self.store.generation() + 1
-        self.store._set_meta("generation", str(gen))
-        self.store._set_meta("updated_at", _now())
+        try:
+            self.store.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise store_failure(self.store.path, exc) from exc
+        try:
+            gen = self.store.generation() + 1
+            self.store._set_meta("generation", str(gen))
+            self.store._set_meta("updated_at", _now())
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise store_failure(self.store.path, exc) from exc
         return gen
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.store.conn.execute("COMMIT")
+            try:
+                self.store.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as error:
+                self._rollback()
+                raise store_failure(self.store.path, error) from error
         else:
-            self.store.conn.execute("ROLLBACK")
+            self._rollback()
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                raise store_failure(self.store.path, exc) from exc
+
+    def _rollback(self) -> None:
+        """Roll back whatever is open; SQLite may already have rolled back after a failed COMMIT."""
+        try:
+            if self.store.conn.in_transaction:
+                self.store.conn.execute("ROLLBACK")
+        except sqlite3.DatabaseError:
+            pass
 
 
 def _now() -> str:

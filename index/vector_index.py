@@ -139,7 +139,7 @@ class HNSWIndex(VectorIndex):
     removes_in_place = False
     M = 32
     EF_CONSTRUCTION = 80
-    EF_SEARCH = 96
+    EF_SEARCH = 200
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "HNSWIndex":
@@ -180,7 +180,7 @@ class IVFIndex(VectorIndex):
     @staticmethod
     def cells(expected: int) -> int:
         """Return the number of k-means cells for a corpus size."""
-        return max(16, min(65536, int(4 * math.sqrt(max(expected, 1)))))
+        return max(1, min(65536, int(4 * math.sqrt(max(expected, 1))), expected // 39))
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "IVFIndex":

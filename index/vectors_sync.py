@@ -86,7 +86,7 @@ def in_memory(vectors: VectorIndex) -> VectorIndex:
     return copy
 
 
-def save_vectors(index_dir: Path, vectors: VectorIndex, store: Store, generation: int) -> Manifest:
+def save_vectors(index_dir: Path, vectors: VectorIndex, store: Store, generation: int, pinned: bool = False) -> Manifest:
     """Write the FAISS file and then its manifest, each atomically."""
     index_dir = Path(index_dir)
     write_atomic(index_dir / VECTORS_FILE, vectors.save)
@@ -101,6 +101,7 @@ def save_vectors(index_dir: Path, vectors: VectorIndex, store: Store, generation
         index_type=vectors.index_type,
         count=vectors.count,
         generation=generation,
+        pinned=pinned,
         built_at=previous.built_at if previous and previous.index_type == vectors.index_type else "",
     )
     manifest.save(index_dir)

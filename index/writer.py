@@ -13,7 +13,9 @@ from index.embedder import Embedder
 from index.errors import ModelMismatchError
 from index.store import Store
 from index.vector_index import VectorIndex
-from index.vectors_sync import in_memory, load_vectors, save_vectors
+from index.manifest import Manifest
+from index.vector_index import default_index_type
+from index.vectors_sync import catch_up, in_memory, load_vectors, rebuild_vectors, save_vectors
 
 
 @dataclass
@@ -56,6 +58,7 @@ class IndexWriter:
         self._vectors: VectorIndex | None = None
         self._dirty = False
         self._mmap = mmap
+        self.synced = 0  # the store generation the in-memory FAISS index reflects
 
     @property
     def vectors(self) -> VectorIndex:
@@ -63,8 +66,26 @@ class IndexWriter:
         if self._vectors is None:
             if self.store.model() is None:
                 self.store.bind_model(self.embedder.name, self.embedder.dimension)
+            generation = self.store.generation()
             self._vectors, self._dirty = load_vectors(self.index_dir, self.store, self._index_type, self._mmap)
+            self.synced = generation
         return self._vectors
+
+    def lagging(self) -> bool:
+        """Return whether another process committed writes this FAISS index has not seen."""
+        return self._vectors is not None and self.store.generation() != self.synced
+
+    def refresh(self) -> None:
+        """Apply writes committed by other processes (server workers share one store)."""
+        generation = self.store.generation()
+        if self._vectors is not None and generation != self.synced:
+            catch_up(self._writable_vectors(), self.store, self.synced)
+            self.synced = generation
+
+    def _committed(self, generation: int) -> None:
+        """Note our own commit; if another process committed in between, the next refresh catches up."""
+        if generation == self.synced + 1:
+            self.synced = generation
 
     def _writable_vectors(self) -> VectorIndex:
         """Return the FAISS index ready for changes, copying a memory-mapped one into memory first."""
@@ -74,12 +95,18 @@ class IndexWriter:
             self._mmap = False
         return vectors
 
-    def add(self, papers: Sequence[Paper]) -> WriteReport:
-        """Add or update a batch of papers as one transaction; only new or changed texts are embedded."""
+    def add(self, papers: Sequence[Paper], vectors: np.ndarray | None = None) -> WriteReport:
+        """Add or update a batch of papers as one transaction; only new or changed texts are embedded.
+
+        With `vectors` (one per paper, from `abstracts embed`), nothing is embedded here.
+        """
         report = WriteReport()
         latest: dict[str, Paper] = {}
-        for paper in papers:
+        given: dict[str, np.ndarray] = {}
+        for position, paper in enumerate(papers):
             latest[paper.id] = paper  # a later record with the same id wins
+            if vectors is not None:
+                given[paper.id] = vectors[position]
         states = self.store.states(list(latest))
         to_embed: list[Paper] = []
         metadata_only: list[Paper] = []
@@ -98,15 +125,18 @@ class IndexWriter:
                 report.unchanged.append(paper.id)
         if not to_embed and not metadata_only:
             return report
-        vectors = self._writable_vectors()  # binds the model before the first write
-        embeddings = self.embedder.encode([p.text() for p in to_embed])
+        index = self._writable_vectors()  # binds the model before the first write
+        if vectors is not None:
+            embeddings = np.array([given[p.id] for p in to_embed], dtype=np.float32).reshape(len(to_embed), -1)
+        else:
+            embeddings = self.embedder.encode([p.text() for p in to_embed])
         replaced = np.array([states[p.id].num for p in to_embed if p.id in states], dtype=np.int64)
-        self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[])
-        vectors.remove(replaced)
+        self._committed(self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[]))
+        index.remove(replaced)
         if to_embed:
             stored = self.store.states([p.id for p in to_embed])
             nums = np.array([stored[p.id].num for p in to_embed], dtype=np.int64)
-            vectors.add(nums, embeddings)
+            index.add(nums, embeddings)
         self._dirty = True
         return report
 
@@ -117,17 +147,16 @@ class IndexWriter:
         missing = [pid for pid in dict.fromkeys(ids) if pid not in states]
         if found:
             vectors = self._writable_vectors()
-            self.store.write([], [], deletes=found)
+            self._committed(self.store.write([], [], deletes=found))
             vectors.remove(np.array([states[pid].num for pid in found], dtype=np.int64))
             self._dirty = True
         return found, missing
 
     def rebuild(self, index_type: str | None = None) -> VectorIndex:
         """Rebuild the FAISS index from the stored embeddings, as `index_type`, and save it."""
-        from index.vectors_sync import rebuild_vectors
-
+        self.synced = self.store.generation()
         self._vectors = rebuild_vectors(self.store, index_type or self._index_type)
-        self._index_type = self._vectors.index_type
+        self._index_type = index_type or self._index_type
         self._mmap = False
         self.save(force=True)
         return self._vectors
@@ -137,6 +166,14 @@ class IndexWriter:
         if self.store.model() is None:
             return
         vectors = self.vectors
+        manifest = Manifest.load_if_whole(self.index_dir)
+        pinned = self._index_type is not None or bool(manifest and manifest.pinned)
+        wanted = default_index_type(self.store.count())
+        if not pinned and vectors.index_type != wanted:
+            # The corpus crossed the size threshold: switch between exact and approximate search.
+            self.synced = self.store.generation()
+            self._vectors = vectors = rebuild_vectors(self.store, wanted)
+            force = True
         if self._dirty or force:
-            save_vectors(self.index_dir, vectors, self.store, self.store.generation())
+            save_vectors(self.index_dir, vectors, self.store, self.synced, pinned)
             self._dirty = False

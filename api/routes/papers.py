@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep
 from api.routes.search import MAX_OFFSET, search_out
-from api.schemas import DeleteOut, ItemResult, PaperOut, PapersOut, SearchOut
+from api.schemas import DeleteOut, ItemResult, PaperOut, PapersOut, SearchOut, error_responses
 from data.corpus import read_corpus
 from data.errors import CorpusError
 from data.paper import Paper, Rejected
@@ -24,6 +24,7 @@ from search.searcher import UnknownPaperError
 router = APIRouter(prefix="/papers", tags=["papers"])
 MAX_ID = 512
 MAX_FIELD = 100_000
+UPLOAD_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".gz"}
 
 PAPERS_BODY = {
     "requestBody": {
@@ -75,9 +76,11 @@ def records_from_json(items: list[Any]) -> list[Paper | Rejected]:
 
 async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: int) -> list[Paper | Rejected]:
     """Read an uploaded corpus file with the same readers the command line uses."""
-    name = Path(upload.filename or "upload.jsonl").name
+    # The client's file name only hints at the format: it never becomes part of a path.
+    suffixes = [s for s in Path(upload.filename or "").suffixes if s.lower() in UPLOAD_SUFFIXES][-2:]
+    name = "upload" + ("".join(suffixes).lower() if suffixes and suffixes[0].lower() != ".gz" else ".jsonl")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / (name if name.endswith((".jsonl", ".csv", ".gz", ".json")) else name + ".jsonl")
+        path = Path(tmp) / name
         path.write_bytes(await upload.read(max_bytes + 1))
         try:
             return list(read_corpus(path, fmt or None))
@@ -106,7 +109,8 @@ async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected
     return records_from_json(body["papers"])
 
 
-@router.post("", response_model=PapersOut, dependencies=[WriterDep], openapi_extra=PAPERS_BODY)
+@router.post("", response_model=PapersOut, dependencies=[WriterDep], openapi_extra=PAPERS_BODY,
+             responses=error_responses(401, 403))
 async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep) -> PapersOut:
     """Add or update a batch of papers, embedded as one batch and durable once answered."""
     records = await parse_papers_body(request, settings)
@@ -132,7 +136,7 @@ async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep)
     return PapersOut(data=items, count=len(items), **counts)
 
 
-@router.get("/{paper_id:path}/similar", response_model=SearchOut)
+@router.get("/{paper_id:path}/similar", response_model=SearchOut, responses=error_responses(404))
 def similar(
     paper_id: str,
     engine: EngineDep,
@@ -148,7 +152,7 @@ def similar(
         raise not_found(paper_id) from None
 
 
-@router.get("/{paper_id:path}", response_model=PaperOut)
+@router.get("/{paper_id:path}", response_model=PaperOut, responses=error_responses(404))
 def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
     """Return one whole paper record."""
     paper = engine.get(paper_id)
@@ -157,7 +161,8 @@ def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
     return PaperOut(**paper.to_dict())
 
 
-@router.delete("/{paper_id:path}", response_model=DeleteOut, dependencies=[WriterDep])
+@router.delete("/{paper_id:path}", response_model=DeleteOut, dependencies=[WriterDep],
+               responses=error_responses(401, 403, 404))
 def delete_paper(paper_id: str, engine: EngineDep) -> DeleteOut:
     """Delete one paper; it is gone from search once answered."""
     deleted, _ = engine.delete([paper_id])

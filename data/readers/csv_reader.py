@@ -16,6 +16,8 @@ from data.readers.fields import (
 )
 from data.readers.lines import Line, iter_lines, require_file
 
+FIELD_LIMIT = 64 << 20  # characters in one CSV field
+
 
 def read_csv(
     path: Path | str, *, field_map: Mapping[str, str] | None = None, delimiter: str = ","
@@ -49,6 +51,8 @@ def _read(
                 bad_lines[line.number] = line.error
             yield line.text
 
+    # csv refuses fields over 128 KiB by default; an abstract that long is still a record, as in JSON Lines.
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     reader = csv.reader(feed(), delimiter=delimiter)
     header: list[str] | None = None
     last_line = 0

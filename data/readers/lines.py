@@ -87,7 +87,7 @@ def iter_json_objects(path: Path) -> Iterator[tuple[int, dict] | Rejected]:
         if line.error:
             yield Rejected(source, line.number, line.error)
             continue
-        text = line.text.strip()
+        text = line.text.strip().lstrip("\ufeff")  # a BOM mid-file: files made by concatenating files
         if not text:
             continue
         try:

@@ -76,3 +76,19 @@ def test_searches_during_adds_and_deletes_never_fail(index_copy):
             assert set(acknowledged) <= {hit["id"] for hit in found["results"]}
     finally:
         stop_server(proc)
+
+
+def test_two_workers_share_the_index_and_see_each_others_writes(index_copy):
+    proc, base = start_server(index_copy, {"ABSTRACTS_API_TOKEN": TOKEN}, args=("--workers", "2"))
+    try:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            paper = {"id": "w-1", "title": "Worker visibility", "abstract": "A paper about octopus camouflage in coral reefs."}
+            response = http.post("/papers", json={"papers": [paper]}, headers={"Authorization": f"Bearer {TOKEN}"})
+            assert response.status_code == 200
+            # New connections land on either worker; every one must find the acknowledged paper.
+            for _ in range(12):
+                with httpx.Client(base_url=base, timeout=60) as fresh:
+                    hits = fresh.get("/search", params={"q": "octopus camouflage", "k": 1}).json()["results"]
+                    assert hits[0]["id"] == "w-1"
+    finally:
+        stop_server(proc)

@@ -1,0 +1,65 @@
+"""What every `abstracts` command shares: the app, consoles, option types, settings and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from api.engine import Engine
+from api.settings import Settings
+from index.errors import IndexFailure
+
+app = typer.Typer(help="Semantic search over scientific paper abstracts.", no_args_is_help=True, add_completion=False)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_SKIPPED = 3  # the command worked, but some input records were skipped
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index directory [env ABSTRACTS_INDEX]")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers name or path [env ABSTRACTS_MODEL]")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="cpu or cuda; default cuda when available")]
+BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", min=1, help="texts per embedding batch")]
+KOpt = Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="how many papers to show")]
+OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="skip this many results")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+YearMinOpt = Annotated[Optional[int], typer.Option("--year-min", help="only papers from this year on")]
+YearMaxOpt = Annotated[Optional[int], typer.Option("--year-max", help="only papers up to this year")]
+AuthorOpt = Annotated[Optional[str], typer.Option("--author", help="only papers by this author (full name)")]
+CategoryOpt = Annotated[Optional[str], typer.Option("--category", help="only papers in this category, e.g. cs.CL or CL")]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", help="force the input format: seed, jsonl, csv, beir, arxiv")]
+CaptureYearOpt = Annotated[Optional[int], typer.Option("--capture-year", help="year for seed-page dates without one")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="auto, torch, onnx or onnx-int8 [env ABSTRACTS_BACKEND]")]
+IndexTypeOpt = Annotated[Optional[str], typer.Option("--index-type", help="flat, hnsw, hnsw-sq8, ivf or ivf-sq8; default: flat up to 50,000 papers, hnsw above")]
+FieldMapOpt = Annotated[Optional[str], typer.Option("--field-map", help="JSONL/CSV mapping, e.g. id=paper_id,abstract=summary")]
+
+
+def make_settings(**overrides) -> Settings:
+    """Return Settings from the environment, with the options the user gave on top."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def fail(message: str) -> None:
+    """Print a clear error and exit 1, never a traceback."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def parse_field_map(text: str | None) -> dict[str, str] | None:
+    """Parse 'field=key,field=key' into a mapping."""
+    if not text:
+        return None
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        fail(f"--field-map must look like id=paper_id,abstract=summary, got {text!r}")
+    return {field.strip(): key.strip() for field, key in pairs}
+
+
+def open_engine(settings: Settings, create: bool = False) -> Engine:
+    """Open the engine or exit with the reason."""
+    try:
+        return Engine(settings, create=create)
+    except IndexFailure as exc:
+        fail(str(exc))

@@ -1,0 +1,190 @@
+"""The commands that write: index, add, delete, reindex, and embed (in-process or on Ray)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from api.cli_common import (
+    EXIT_SKIPPED,
+    BackendOpt,
+    BatchOpt,
+    CaptureYearOpt,
+    DeviceOpt,
+    FieldMapOpt,
+    FormatOpt,
+    IndexOpt,
+    IndexTypeOpt,
+    ModelOpt,
+    app,
+    err,
+    fail,
+    make_settings,
+    open_engine,
+    out,
+    parse_field_map,
+)
+from api.settings import Settings
+from data.corpus import bundled_corpus_path, read_corpus
+from data.detect import detect_format
+from data.errors import CorpusError
+from data.paper import Paper, Rejected
+from index.errors import IndexFailure
+from index.ingest import count_records, ingest, make_progress
+from index.shards import read_manifest, read_shards
+
+
+def report_skipped(skipped: list[Rejected]) -> None:
+    """Print the first skipped records with their file, line and reason."""
+    for rejected in skipped[:20]:
+        err.print(f"skipped {rejected}", highlight=False)
+    if len(skipped) > 20:
+        err.print(f"... and {len(skipped) - 20} more skipped records", highlight=False)
+
+
+def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
+    """Index sources into the engine and print a summary; exit 3 if records were skipped."""
+    engine = open_engine(settings, create=True)
+    options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}
+    skipped_total = 0
+    try:
+        for source in sources:
+            records = read_corpus(source, fmt, **{k: v for k, v in options.items() if v is not None})
+            total = count_records(source) if (fmt or detect_format(source)) != "seed" else None
+            report = ingest(records, engine.add, total=total, chunk_size=settings.commit_every,
+                            label=f"indexing {source.name}")
+            engine.save()
+            w = report.write
+            skipped_total += len(report.skipped)
+            report_skipped(report.skipped)
+            out.print(f"{source}: {len(w.added)} added, {len(w.updated)} updated, {len(w.unchanged)} unchanged, "
+                      f"{len(report.skipped)} skipped", highlight=False)
+    except (CorpusError, IndexFailure) as exc:
+        engine.close()
+        fail(str(exc))
+    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.embedder.name}, "
+              f"{engine.writer.vectors.index_type} index", highlight=False)
+    engine.close()
+    if skipped_total:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def run_from_embeddings(folder: Path, settings: Settings) -> None:
+    """Build or extend an index from `abstracts embed` shards, embedding nothing."""
+    try:
+        shards = read_manifest(folder)
+    except IndexFailure as exc:
+        fail(str(exc))
+    engine = open_engine(make_settings(**{**settings.model_dump(), "model": shards.model}), create=True)
+    added = updated = unchanged = 0
+    with make_progress(True) as progress:
+        task = progress.add_task(f"indexing {folder.name}", total=None, rate="")
+        for papers, vectors in read_shards(folder):
+            report = engine.add_embedded(papers, vectors)
+            added, updated, unchanged = added + len(report.added), updated + len(report.updated), unchanged + len(report.unchanged)
+            progress.advance(task, len(papers))
+    engine.save()
+    out.print(f"{folder}: {added} added, {updated} updated, {unchanged} unchanged, 0 skipped", highlight=False)
+    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.embedder.name}", highlight=False)
+    engine.close()
+
+
+@app.command("index")
+@app.command("add")
+def index_cmd(
+    ctx: typer.Context,
+    sources: Annotated[Optional[list[Path]], typer.Argument(help="corpus files; `index` with none: the bundled corpus")] = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    backend: BackendOpt = None,
+    batch_size: BatchOpt = None,
+    index_type: IndexTypeOpt = None,
+    fmt: FormatOpt = None,
+    capture_year: CaptureYearOpt = None,
+    field_map: FieldMapOpt = None,
+    from_embeddings: Annotated[Optional[Path], typer.Option("--from-embeddings", help="index shards made by `abstracts embed`")] = None,
+) -> None:
+    """Build or extend an index (`add`: an existing one); only new or changed papers are embedded."""
+    settings = make_settings(index=index, model=model, device=device, backend=backend, batch_size=batch_size,
+                             index_type=index_type, capture_year=capture_year)
+    if ctx.info_name == "add":
+        if not sources and not from_embeddings:
+            fail("give the corpus files to add, e.g. abstracts add new_papers.jsonl")
+        open_engine(settings).close()  # adding needs an index to exist
+    if from_embeddings:
+        run_from_embeddings(from_embeddings, settings)
+    else:
+        run_ingest(list(sources or [bundled_corpus_path()]), settings, fmt, field_map)
+
+
+@app.command("delete")
+def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delete")], index: IndexOpt = None) -> None:
+    """Delete papers by id; exit 3 if some ids were not found."""
+    engine = open_engine(make_settings(index=index))
+    deleted, missing = engine.delete(ids)
+    engine.close()
+    for paper_id in missing:
+        err.print(f"not found: {paper_id}", highlight=False)
+    out.print(f"deleted {len(deleted)} papers, {len(missing)} not found", highlight=False)
+    if missing:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+@app.command("reindex")
+def reindex_cmd(index: IndexOpt = None, index_type: IndexTypeOpt = None) -> None:
+    """Rebuild the FAISS index from the stored embeddings (no embedding), optionally as another type."""
+    engine = open_engine(make_settings(index=index))
+    try:
+        vectors = engine.reindex(index_type)
+    except ValueError as exc:
+        fail(str(exc))
+    out.print(f"index {engine.index_dir}: rebuilt {vectors.index_type} index of {vectors.count} papers "
+              "from the stored embeddings", highlight=False)
+    engine.close()
+
+
+@app.command("embed")
+def embed_cmd(
+    source: Annotated[Path, typer.Argument(help="corpus file to embed")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the embedding shards")],
+    ray: Annotated[Optional[str], typer.Option("--ray", help="run on Ray: 'local' or a cluster address (ray://host:10001)")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Ray embedding actors")] = 1,
+    shard_size: Annotated[int, typer.Option("--shard-size", min=1, help="papers per shard")] = 4096,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    backend: BackendOpt = None,
+    batch_size: BatchOpt = None,
+    fmt: FormatOpt = None,
+    capture_year: CaptureYearOpt = None,
+    field_map: FieldMapOpt = None,
+) -> None:
+    """Embed a corpus into resumable shards without indexing it; finished shards are skipped on a rerun."""
+    from index.batch_embed import embed_corpus
+    from index.embedder import Embedder
+
+    settings = make_settings(model=model, device=device, backend=backend, batch_size=batch_size, capture_year=capture_year)
+    options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}
+    try:
+        records = list(read_corpus(source, fmt, **{k: v for k, v in options.items() if v is not None}))
+    except CorpusError as exc:
+        fail(str(exc))
+    papers = [r for r in records if isinstance(r, Paper)]
+    skipped = [r for r in records if isinstance(r, Rejected)]
+    report_skipped(skipped)
+    embedder = Embedder(settings.model, settings.device, settings.batch_size, settings.backend)
+    try:
+        with make_progress(True) as progress:
+            task = progress.add_task(f"embedding {source.name}", total=len(papers), rate="")
+            written, done = embed_corpus(papers, embedder, out_dir, shard_size, str(source),
+                                         lambda n: progress.advance(task, n),
+                                         ray_address=None if ray in (None, "local") else ray,
+                                         use_ray=ray is not None, workers=workers)
+    except IndexFailure as exc:
+        fail(str(exc))
+    out.print(f"{source}: {len(papers)} papers in {written + done} shards at {out_dir} "
+              f"({written} embedded now, {done} already done), {len(skipped)} skipped", highlight=False)
+    if skipped:
+        raise typer.Exit(EXIT_SKIPPED)

@@ -1,0 +1,186 @@
+"""Scale figures for every FAISS index type on the real arXiv abstracts, and at 1M vectors.
+
+Run: .venv/bin/python bench/scale.py --index DIR [--million] [--queries 200] [--http]
+DIR is an index of ../shared/data/arxiv/arxiv_abstracts.jsonl.gz built once with
+`abstracts index ../shared/data/arxiv/arxiv_abstracts.jsonl.gz --index DIR`; its stored embeddings are reused,
+nothing is embedded again. If DIR holds fewer than 124,630 papers (a build still running), the FAISS-only rows
+are padded to 124,630 (and to 1M with --million) with vectors derived from the real ones: a real vector plus
+Gaussian noise (sigma 0.35 per coordinate-norm), renormalized, so the padded set keeps the real neighbourhood structure.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, bench/ is first on sys.path and bench/http.py would shadow the standard library's http.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import faiss  # noqa: E402
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+
+from api.engine import Engine  # noqa: E402
+from api.settings import Settings  # noqa: E402
+from index.embedder import Embedder  # noqa: E402
+from index.store import Store  # noqa: E402
+from index.vector_index import INDEX_TYPES, create_vector_index  # noqa: E402
+from tests.api.conftest import start_server, stop_server  # noqa: E402
+from bench.timing import p50_p99, timed_calls  # noqa: E402
+
+ARXIV = ROOT.parent / "shared" / "data" / "arxiv" / "arxiv_abstracts.jsonl.gz"
+FULL = 124_630
+
+
+def load_vectors(index_dir: Path) -> np.ndarray:
+    """Return every stored embedding of the index."""
+    store = Store(index_dir, readonly=True)
+    return np.vstack([v for _, v in store.vectors_since(0)])
+
+
+def pad(real: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Return `size` unit vectors: the real ones, then real ones plus noise, renormalized."""
+    if len(real) >= size:
+        return real[:size]
+    rng = np.random.default_rng(seed)
+    extra = real[rng.integers(0, len(real), size - len(real))]
+    extra = extra + rng.normal(scale=0.35 / np.sqrt(real.shape[1]), size=extra.shape).astype(np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    return np.vstack([real, extra.astype(np.float32)])
+
+
+def query_texts(count: int) -> list[str]:
+    """Return arXiv titles to use as queries (titles, so they are not the indexed title+abstract texts)."""
+    titles = []
+    with gzip.open(ARXIV, "rt", encoding="utf-8") as handle:
+        for i, line in enumerate(handle):
+            if i % 397 == 5:
+                titles.append(json.loads(line)["title"])
+                if len(titles) == count:
+                    break
+    return titles
+
+
+def faiss_rows(vectors: np.ndarray, queries: np.ndarray, types: list[str], label: str) -> dict[str, float]:
+    """Print build time, search-only latency, recall@10 vs exact and bytes/vector per type; return recalls."""
+    faiss.omp_set_num_threads(1)  # one query at a time, as a server answers it; no thread fight with the encoder
+    ids = np.arange(len(vectors), dtype=np.int64)
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(queries, 10)
+    print(f"\n{label}: {len(vectors):,} vectors, {len(queries)} queries, k=10, FAISS search only, 1 thread")
+    print(f"{'type':<10}{'build s':>9}{'p50 / p99 ms':>18}{'recall@10':>11}{'bytes/vec':>11}")
+    recalls = {}
+    for index_type in types:
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        start = time.perf_counter()
+        index = create_vector_index(index_type, vectors.shape[1], len(vectors))
+        index.train(vectors[:: max(1, len(vectors) // 100_000)])
+        index.add(ids, vectors)
+        build = time.perf_counter() - start
+        faiss.omp_set_num_threads(1)
+        latencies, found = [], []
+        for q in queries:
+            t = time.perf_counter()
+            _, row = index.search(q[None, :], 10)
+            latencies.append((time.perf_counter() - t) * 1000)
+            found.append(row[0])
+        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+        recalls[index_type] = recall
+        size = len(faiss.serialize_index(index.index))
+        print(f"{index_type:<10}{build:>9.1f}{p50_p99(latencies):>18}{recall:>11.3f}{size / len(vectors):>11.0f}")
+    return recalls
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """Return a process's resident memory (or another /proc status field) in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def pss_kb(pid: int) -> int:
+    """Return a process's proportional set size: shared pages count once across processes."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def server_tree(proc: subprocess.Popen) -> list[int]:
+    """Return the server's pid and its worker pids."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    kids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [proc.pid, *kids]
+
+
+def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool) -> None:
+    """Print in-process and HTTP latency with query embedding, on-disk bytes and server memory per type."""
+    print(f"\nreal index {index_dir}: engine.search with query embedding (ONNX), k=10, {len(texts)} queries")
+    print(f"{'type':<10}{'in-process p50 / p99':>22}{'HTTP p50 / p99':>18}{'disk B/abstract':>17}{'RSS MB':>8}"
+          f"{'PSS 1 worker':>14}{'PSS 2 workers':>15}")
+    for index_type in types:
+        subprocess.run([str(Path(sys.executable).with_name("abstracts")), "reindex", "--index", str(index_dir),
+                        "--index-type", index_type], check=True, capture_output=True)
+        engine = Engine(Settings(index=index_dir, mmap=True))
+        local = timed_calls(lambda q: engine.search(q, k=10), texts)
+        count = engine.count()
+        engine.store.close()
+        disk = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file()) / count
+        remote, rss, pss1, pss2 = "-", 0.0, 0.0, 0.0
+        if http:
+            proc, base = start_server(index_dir)
+            try:
+                with httpx.Client(base_url=base, timeout=60) as client:
+                    remote = p50_p99(timed_calls(lambda q: client.get("/search", params={"q": q, "k": 10}), texts))
+                rss = sum(rss_kb(p) for p in server_tree(proc)) / 1024
+                pss1 = sum(pss_kb(p) for p in server_tree(proc)) / 1024
+            finally:
+                stop_server(proc)
+            proc, base = start_server(index_dir, args=("--workers", "2"))
+            try:
+                for _ in range(20):
+                    httpx.get(f"{base}/search", params={"q": texts[0], "k": 10}, timeout=60)
+                pss2 = sum(pss_kb(p) for p in server_tree(proc)) / 1024
+            finally:
+                stop_server(proc)
+        print(f"{index_type:<10}{p50_p99(local):>22}{remote:>18}{disk:>17.0f}{rss:>8.0f}{pss1:>14.0f}{pss2:>15.0f}")
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index", type=Path, required=True, help="an index of the arXiv corpus")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--million", action="store_true", help="also pad to 1M vectors (HNSW build takes minutes)")
+    parser.add_argument("--http", action="store_true", help="also serve each type and measure HTTP and memory")
+    parser.add_argument("--types", default=",".join(sorted(INDEX_TYPES)))
+    args = parser.parse_args()
+    types = args.types.split(",")
+    real = load_vectors(args.index)
+    print(f"stored embeddings in {args.index}: {len(real):,} real arXiv abstracts"
+          + ("" if len(real) >= FULL else f" (padded to {FULL:,} for the FAISS-only rows; see the docstring)"))
+    texts = query_texts(args.queries)
+    queries = Embedder().encode(texts)
+    faiss_rows(pad(real, FULL), queries, types, "arXiv 124k")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "index"
+        shutil.copytree(args.index, copy)
+        engine_rows(copy, texts, types, args.http)
+    if args.million:
+        faiss_rows(pad(real, 1_000_000, seed=1), queries, [t for t in types if t != "flat"] + ["flat"], "padded 1M")
+
+
+if __name__ == "__main__":
+    main()
