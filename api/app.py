@@ -7,6 +7,7 @@ import logging
 import sqlite3
 from contextlib import asynccontextmanager
 
+import faiss
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -41,12 +42,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # One FAISS thread per request: OpenMP threads fighting the query encoder double the latency.
+        faiss.omp_set_num_threads(settings.threads or 1)
         app.state.engine = engine or Engine(settings)
         app.state.engine.writer.vectors  # load and catch up before the first request
-        app.state.engine.save()  # a rebuilt or caught-up vector file is saved, so other workers can map it
         try:
-            app.state.engine.save()  # a rebuilt or caught-up vector file is written now, not only at exit
-        except IndexFailure as exc:
+            app.state.engine.save()  # a rebuilt or caught-up vector file is saved, so other workers can map it
+        except IndexFailure as exc:  # a full disk must not keep the server from starting: the store is whole
             log.warning("%s", exc)
         if app.state.read_only:
             log.warning("listening on %s without ABSTRACTS_API_TOKEN: serving read-only", settings.host)

@@ -26,6 +26,7 @@ from api.cli_common import (
     open_engine,
     out,
 )
+from api.cli_eval import ModeOpt, RerankerOpt, checked_mode  # also registers the eval command
 from api.render import print_results
 from search.filters import Filters
 from search.searcher import UnknownPaperError
@@ -49,6 +50,8 @@ def search_cmd(
     year_max: YearMaxOpt = None,
     author: AuthorOpt = None,
     category: CategoryOpt = None,
+    mode: ModeOpt = None,
+    reranker: RerankerOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
@@ -56,8 +59,9 @@ def search_cmd(
     """Find the papers that best answer a question."""
     if not query.strip():
         fail("the query is empty; type a question, e.g. abstracts search \"papers on LLM judges\"")
+    mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
-    results = engine.search(query, k, offset, Filters(year_min, year_max, author, category))
+    results = engine.search(query, k, offset, Filters(year_min, year_max, author, category), mode, reranker)
     emit(results, as_json, offset)
 
 
@@ -72,6 +76,8 @@ def similar_cmd(
     year_max: YearMaxOpt = None,
     author: AuthorOpt = None,
     category: CategoryOpt = None,
+    mode: ModeOpt = None,
+    reranker: RerankerOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
@@ -81,10 +87,14 @@ def similar_cmd(
         fail("give either a paper id or --text \"an abstract\", not both or neither")
     if text is not None and not text.strip():
         fail("--text is empty; paste an abstract")
+    mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
     filters = Filters(year_min, year_max, author, category)
     try:
-        results = engine.similar(paper_id, k, offset, filters) if paper_id else engine.similar_text(text, k, offset, filters)
+        if paper_id:
+            results = engine.similar(paper_id, k, offset, filters, mode, reranker)
+        else:
+            results = engine.similar_text(text, k, offset, filters, mode, reranker)
     except UnknownPaperError as exc:
         fail(f"{exc}; find ids with `abstracts search`")
     emit(results, as_json, offset)
@@ -131,7 +141,8 @@ def serve_cmd(
     # Worker processes read their settings from the environment; the token never reaches a log line.
     # The vector file is memory-mapped, so every worker shares one copy in the page cache.
     for key, value in (("INDEX", settings.index), ("MODEL", settings.model), ("DEVICE", settings.device),
-                       ("API_TOKEN", settings.api_token), ("HOST", settings.host), ("MMAP", "1")):
+                       ("API_TOKEN", settings.api_token), ("HOST", settings.host), ("MMAP", "1"),
+                       ("THREADS", settings.threads or 1)):
         if value is not None:
             os.environ[f"ABSTRACTS_{key}"] = str(value)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)

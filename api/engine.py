@@ -75,7 +75,7 @@ class Engine:
         self.store = Store(self.index_dir)
         # With no model asked for, use the one that built the index; an explicit other one is an error.
         model = settings.model or self.store.model()
-        self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend)
+        self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend, settings.threads)
         check_model(self.store, self.embedder.name)
         self.writer = IndexWriter(self.index_dir, self.embedder, settings.index_type, store=self.store,
                                   mmap=settings.mmap)
@@ -99,25 +99,35 @@ class Engine:
         return self._searcher
 
     # --- reads --------------------------------------------------------------
-    def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
+    # `mode` is dense, lexical, hybrid or hybrid+rerank (None: hybrid, or hybrid+rerank when a reranker
+    # is set); `reranker` is a cross-encoder name or path (None: the settings' reranker, if any).
+    def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
+               mode: str | None = None, reranker: str | None = None) -> Results:
         """Return the papers nearest to a query."""
         with self.reading():
-            return self.searcher.search(query, k, offset, filters)
+            return self.searcher.search(query, k, offset, filters, mode, self.reranker_for(reranker))
 
-    def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None) -> list[Results]:
+    def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None,
+                    mode: str | None = None, reranker: str | None = None) -> list[Results]:
         """Answer several queries in one embedding batch."""
         with self.reading():
-            return self.searcher.search_many(queries, k, filters)
+            return self.searcher.search_many(queries, k, filters, mode, self.reranker_for(reranker))
 
-    def similar(self, paper_id: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
+    def similar(self, paper_id: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
+                mode: str | None = None, reranker: str | None = None) -> Results:
         """Return papers related to one in the index."""
         with self.reading():
-            return self.searcher.similar(paper_id, k, offset, filters)
+            return self.searcher.similar(paper_id, k, offset, filters, mode, self.reranker_for(reranker))
 
-    def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None) -> Results:
+    def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
+                     mode: str | None = None, reranker: str | None = None) -> Results:
         """Return papers related to a pasted text."""
         with self.reading():
-            return self.searcher.similar_text(text, k, offset, filters)
+            return self.searcher.similar_text(text, k, offset, filters, mode, self.reranker_for(reranker))
+
+    def reranker_for(self, reranker: str | None) -> str | None:
+        """Return the cross-encoder asked for, else the one in the settings (ABSTRACTS_RERANKER), if any."""
+        return reranker or getattr(self.settings, "reranker", None)
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id."""

@@ -30,11 +30,11 @@ def load_model(load_from: str, device: str):
 
 
 @lru_cache(maxsize=4)
-def load_onnx(model_dir: str, quantized: bool):
+def load_onnx(model_dir: str, quantized: bool, threads: int | None = None):
     """Load (exporting once if needed) an ONNX encoder for a model folder, once per process."""
     from index.onnx_encoder import OnnxEncoder
 
-    return OnnxEncoder(Path(model_dir), quantized=quantized)
+    return OnnxEncoder(Path(model_dir), quantized=quantized, threads=threads)
 
 
 def pick_backend(backend: str | None, device: str, load_from: str) -> str:
@@ -52,11 +52,12 @@ class Embedder:
     """Loads one sentence-transformers model and turns texts into unit vectors."""
 
     def __init__(self, model: str | None = None, device: str | None = None, batch_size: int = 64,
-                 backend: str | None = None):
+                 backend: str | None = None, threads: int | None = None):
         self.source = resolve_model(model)
         self.device = pick_device(device)
         self.batch_size = batch_size
         self.backend = pick_backend(backend, self.device, self.source.load_from)
+        self.threads = threads
         self.texts_encoded = 0  # how many texts went through the model; tests count re-embedding
         self._onnx = None
 
@@ -77,7 +78,7 @@ class Embedder:
             from index.onnx_encoder import UnsupportedForOnnx
 
             try:
-                self._onnx = load_onnx(self.source.load_from, self.backend == "onnx-int8")
+                self._onnx = load_onnx(self.source.load_from, self.backend == "onnx-int8", self.threads)
             except (UnsupportedForOnnx, OSError, RuntimeError, ValueError) as exc:
                 log.warning("ONNX backend unavailable for %s (%s); using torch", self.name, exc)
                 self.backend = "torch"

@@ -49,6 +49,8 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
+        # Idle worker threads must sleep, not spin: a server shares its cores with FAISS and other requests.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(ensure_export(model_dir, quantized)), options, providers=["CPUExecutionProvider"]
         )

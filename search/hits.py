@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from data.paper import Paper
+from search.snippet import Snippet, best_snippet
 
 
 @dataclass(frozen=True)
@@ -13,8 +15,22 @@ class Hit:
 
     paper: Paper
     score: float
-    snippet: str
-    highlights: tuple[tuple[int, int], ...] = ()
+    query: str
+
+    @cached_property
+    def _snippet(self) -> Snippet:
+        # found on first use, so ranking alone (as in `abstracts eval`) does not pay for it
+        return best_snippet(self.paper.abstract, self.query)
+
+    @property
+    def snippet(self) -> str:
+        """Return the abstract sentence that best matches the query."""
+        return self._snippet.text
+
+    @property
+    def highlights(self) -> tuple[tuple[int, int], ...]:
+        """Return the [start, end) spans of the query's words in the snippet."""
+        return self._snippet.highlights
 
     def to_dict(self) -> dict:
         """Return the hit as JSON-ready values."""

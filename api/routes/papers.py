@@ -116,7 +116,7 @@ async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep)
     records = await parse_papers_body(request, settings)
     if len(records) > settings.max_batch:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"{len(records)} papers; at most {settings.max_batch} per request"
+            status.HTTP_413_CONTENT_TOO_LARGE, f"{len(records)} papers; at most {settings.max_batch} per request"
         )
     papers = [r for r in records if isinstance(r, Paper)]
     report = await run_in_threadpool(engine.add, papers) if papers else None

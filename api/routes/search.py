@@ -6,14 +6,37 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import Field
 
 from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query
 from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
 from search.filters import Filters
 from search.hits import Results
+from search.modes import MODES, ModeError, resolve_mode
 
 router = APIRouter(tags=["search"])
 MAX_OFFSET = 1000
+MODE_HELP = f"retrieval mode: {', '.join(MODES)}; default hybrid (hybrid+rerank needs a server reranker)"
+
+
+class BatchSearchModeIn(BatchSearchIn):
+    """Many queries answered in one call, in one retrieval mode."""
+
+    mode: str | None = Field(None, description=MODE_HELP)
+
+
+class SimilarTextModeIn(SimilarTextIn):
+    """A pasted abstract to find related papers for, in one retrieval mode."""
+
+    mode: str | None = Field(None, description=MODE_HELP)
+
+
+def checked_mode(engine, mode: str | None) -> str:
+    """Return the mode to run, or answer 422 with the reason it cannot run."""
+    try:
+        return resolve_mode(mode, engine.reranker_for(None))
+    except ModeError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def search_out(results: Results, offset: int, started: float) -> SearchOut:
@@ -35,30 +58,33 @@ def search(
     q: Annotated[str, Query(description="a question in plain words", max_length=100_000)],
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
 ) -> SearchOut:
     """Return the papers that best answer a natural-language query, ranked, with paging."""
     started = time.perf_counter()
     query = clean_query(q, settings)
-    return search_out(engine.search(query, k, offset, filters), offset, started)
+    mode = checked_mode(engine, mode)
+    return search_out(engine.search(query, k, offset, filters, mode), offset, started)
 
 
 @router.post("/search", response_model=BatchSearchOut)
-def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchIn) -> BatchSearchOut:
+def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchModeIn) -> BatchSearchOut:
     """Answer many queries in one call; they are embedded as one batch."""
     started = time.perf_counter()
     if len(body.queries) > settings.max_batch:
         raise HTTPException(422, f"queries has {len(body.queries)} items; at most {settings.max_batch} per call")
     queries = [clean_query(q, settings, f"queries[{i}]") for i, q in enumerate(body.queries)]
     filters = Filters(body.year_min, body.year_max, body.author, body.category)
-    answers = engine.search_many(queries, body.k, filters)
+    answers = engine.search_many(queries, body.k, filters, checked_mode(engine, body.mode))
     data = [search_out(results, 0, started) for results in answers]
     return BatchSearchOut(data=data, count=len(data), took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
 @router.post("/similar", response_model=SearchOut)
-def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextIn) -> SearchOut:
+def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextModeIn) -> SearchOut:
     """Return papers related to a pasted abstract."""
     started = time.perf_counter()
     text = clean_query(body.text, settings, "text")
     filters = Filters(body.year_min, body.year_max, body.author, body.category)
-    return search_out(engine.similar_text(text, body.k, body.offset, filters), body.offset, started)
+    mode = checked_mode(engine, body.mode)
+    return search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)

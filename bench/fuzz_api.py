@@ -1,0 +1,64 @@
+"""A longer schemathesis run over every operation of the live server, writes included, with the token.
+
+Run: .venv/bin/python bench/fuzz_api.py [--examples 300] [--seed N] [--index DIR]
+Without --index it builds the bundled corpus into a temporary index; the run writes to a copy. It prints the
+cases per operation, the status codes seen, 5xx count and every failed check (zero of each expected).
+tests/reliability/test_fuzz_api.py runs the same with 40 cases per operation in `make test`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shadow the standard library
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+
+from tests.api.conftest import TOKEN, start_server, stop_server  # noqa: E402
+from tests.conftest import cli_env  # noqa: E402
+from tests.reliability.fuzz_api import LONG_URL, fuzz  # noqa: E402
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--examples", type=int, default=300, help="generated cases per operation")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--index", type=Path)
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    tmp = Path(tempfile.mkdtemp(prefix="fuzz-"))
+    try:
+        index_dir = tmp / "index"
+        if args.index:
+            shutil.copytree(args.index, index_dir)
+        else:
+            subprocess.run([str(Path(sys.executable).with_name("abstracts")), "index", "--index", str(index_dir)],
+                           check=True, capture_output=True, env=cli_env())
+        proc, base = start_server(index_dir, {"ABSTRACTS_API_TOKEN": TOKEN})
+        try:
+            report = fuzz(base, args.examples, seed=seed)
+        finally:
+            stop_server(proc)
+        print(f"bench/fuzz_api.py --examples {args.examples} --seed {seed}: {report.total} cases in {report.seconds:.0f} s")
+        for operation, n in sorted(report.cases.items()):
+            print(f"  {operation:32s} {n}")
+        print(f"  status codes  : {dict(sorted(report.statuses.items()))}")
+        print(f"  5xx answers   : {report.server_errors}")
+        print(f"  failed checks : {len(report.failures)}")
+        print(f"  no answer to a URL over {LONG_URL // 1024} KiB (uvicorn's request-line limit): {report.long_urls_dropped}")
+        for failure in report.failures[:10]:
+            print("  ---", failure[:2000])
+        sys.exit(1 if report.failures or report.server_errors else 0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

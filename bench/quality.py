@@ -1,0 +1,80 @@
+"""Retrieval quality of every mode: runs `abstracts eval` on the SciFact training claims and on the
+paraphrased question set over the bundled corpus, and prints nDCG@10, recall@100, MRR@10 and p50
+latency beside the published SciFact figures.
+
+Run: .venv/bin/python bench/quality.py [--scifact-index DIR] [--bundled-index DIR] [--reranker PATH]
+Reads ../shared/data/scifact/ (corpus, queries, qrels/train.tsv); the first run builds the SciFact
+index (minutes on a laptop CPU), later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
+QUESTIONS = ROOT / "bench" / "questions"
+ABSTRACTS = Path(sys.executable).with_name("abstracts")
+MODES = ["dense", "lexical", "hybrid"]
+PUBLISHED = [  # BEIR SciFact (test split) nDCG@10, as quoted in the issue
+    ("BM25", 0.68),
+    ("all-MiniLM-L6-v2 dense", 0.645),
+    ("BM25 + MiniLM cross-encoder", 0.688),
+    ("bge-small-en-v1.5", 0.713),
+    ("bge-base-en-v1.5", 0.744),
+]
+
+
+def run_eval(corpus: Path, queries: Path, qrels: Path, mode: str, index: Path | None, reranker: str | None) -> dict:
+    """Run `abstracts eval --json` once and return its object."""
+    command = [str(ABSTRACTS), "eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels),
+               "--mode", mode, "--json"]
+    if index:
+        command += ["--index", str(index)]
+    if reranker:
+        command += ["--reranker", reranker]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"abstracts eval --mode {mode} failed:\n{result.stderr}")
+    return json.loads(result.stdout)
+
+
+def table(title: str, rows: list[dict]) -> None:
+    """Print one table of eval results."""
+    print(f"\n{title}")
+    print(f"{'mode':<16}{'queries':>8}{'nDCG@10':>10}{'R@100':>9}{'MRR@10':>9}{'p50 ms':>9}")
+    for r in rows:
+        print(f"{r['mode']:<16}{r['queries']:>8}{r['ndcg@10']:>10.4f}{r['recall@100']:>9.4f}{r['mrr@10']:>9.4f}"
+              f"{r['p50_ms']:>9.1f}")
+
+
+def main() -> None:
+    """Print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scifact-index", type=Path, help="index of the SciFact corpus to build or reuse")
+    parser.add_argument("--bundled-index", type=Path, help="index of the bundled corpus to build or reuse")
+    parser.add_argument("--reranker", help="a cross-encoder name or path: adds the hybrid+rerank mode")
+    args = parser.parse_args()
+    modes = MODES + (["hybrid+rerank"] if args.reranker else [])
+
+    questions = [run_eval(ROOT / "data" / "seed_profile.txt", QUESTIONS / "queries.jsonl", QUESTIONS / "qrels.tsv",
+                          mode, args.bundled_index, args.reranker) for mode in modes]
+    table("Paraphrased questions over the bundled corpus (bench/questions, graded 2/1)", questions)
+
+    if not (SCIFACT / "corpus.jsonl").exists():
+        print(f"\nSciFact skipped: {SCIFACT} not found")
+        return
+    scifact = [run_eval(SCIFACT / "corpus.jsonl", SCIFACT / "queries.jsonl", SCIFACT / "qrels" / "train.tsv",
+                        mode, args.scifact_index, args.reranker) for mode in modes]
+    table("SciFact training claims (qrels/train.tsv)", scifact)
+    print("\nPublished SciFact nDCG@10 (BEIR test split, for reference):")
+    for name, value in PUBLISHED:
+        print(f"  {name:<30}{value:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Hybrid retrieval: dense and BM25 candidates pooled, scored by both, fused and smoothed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.store import Store
+from index.vector_index import VectorIndex
+from search.dense_stats import DenseStats
+from search.filters import Filters
+from search.fusion import combine, lexical_weight, smooth, zscores
+from search.lexical import Lexical
+
+POOL = 100  # candidates taken from each retriever, at least
+
+
+def stored_vectors(store: Store, nums: Sequence[int]) -> dict[int, np.ndarray]:
+    """Return the stored embedding of each of these vector ids that still exists."""
+    found: dict[int, np.ndarray] = {}
+    for start in range(0, len(nums), 500):
+        chunk = [int(n) for n in nums[start : start + 500]]
+        marks = ",".join("?" * len(chunk))
+        for num, blob in store.conn.execute(f"SELECT num, embedding FROM papers WHERE num IN ({marks})", chunk):
+            found[num] = np.frombuffer(blob, dtype=np.float32)
+    return found
+
+
+class Hybrid:
+    """Ranks papers for a query by fused dense and lexical evidence."""
+
+    def __init__(self, store: Store, vectors: VectorIndex, lexical: Lexical, stats: DenseStats):
+        self.store = store
+        self.vectors = vectors
+        self.lexical = lexical
+        self.stats = stats
+
+    def rank(self, text: str, vector: np.ndarray, want: int, filters: Filters | None, allowed: np.ndarray | None,
+             papers: int, exclude: int | None = None) -> list[tuple[int, float]]:
+        """Return at least `want` (vector id, fused score) pairs where that many exist, best first.
+
+        `papers` is how many papers the filters allow; `exclude` is a vector id never returned.
+        """
+        depth = max(POOL, want + 1)
+        _, ids = self.vectors.search(vector, depth, allowed)
+        dense_ids = [int(n) for n in ids[0] if n >= 0 and n != exclude]
+        lexical = self.lexical.scores(text, depth, filters, also=dense_ids)
+        pool = list(dict.fromkeys(dense_ids + [n for n, _ in lexical.top if n != exclude]))
+        found = stored_vectors(self.store, pool)
+        pool = [n for n in pool if n in found]
+        if not pool:
+            return []
+        matrix = np.stack([found[n] for n in pool])
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        dense = matrix @ query
+        best = dict(lexical.top)
+        bm25 = np.array([best.get(n, lexical.extra.get(n, 0.0)) for n in pool])
+        dense_z = zscores(dense, *self.stats.of(query))
+        lexical_z = zscores(bm25, *lexical.moments(papers))
+        fused = smooth(combine(dense_z, lexical_z, lexical_weight(float(dense.max()))), matrix)
+        order = np.argsort(-fused, kind="stable")
+        return [(pool[i], float(fused[i])) for i in order]
