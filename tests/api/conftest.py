@@ -72,13 +72,18 @@ def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="session")
-def live_server(bundled_index, tmp_path_factory):
-    """A real `abstracts serve` process over a copy of the bundled index; yields its base URL."""
+def serve_copy(bundled_index: Path, tmp_path_factory, name: str):
+    """Serve a private copy of the bundled index with the test token; yield the base URL, then stop."""
     import shutil
 
-    index_dir = tmp_path_factory.mktemp("live") / "index"
+    index_dir = tmp_path_factory.mktemp(name) / "index"
     shutil.copytree(bundled_index, index_dir)
     proc, base = start_server(index_dir, {"ABSTRACTS_API_TOKEN": TOKEN})
     yield base
     stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def live_server(bundled_index, tmp_path_factory):
+    """A real `abstracts serve` process over a copy of the bundled index; yields its base URL."""
+    yield from serve_copy(bundled_index, tmp_path_factory, "live")

@@ -1,20 +1,15 @@
 """The HTTP fixtures of tests/api, shared here: an in-process TestClient and the token header."""
 
-import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.api.conftest import TOKEN, auth, client, start_server, stop_server  # noqa: F401  (pytest fixtures)  # noqa: E402
+from tests.api.conftest import TOKEN, auth, client, serve_copy, start_server, stop_server  # noqa: F401  (pytest fixtures)  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def security_server(bundled_index, tmp_path_factory):
     """A real server over its own copy of the bundled index; yields its base URL."""
-    index_dir = tmp_path_factory.mktemp("security") / "index"
-    shutil.copytree(bundled_index, index_dir)
-    proc, base = start_server(index_dir, {"ABSTRACTS_API_TOKEN": TOKEN})
-    yield base
-    stop_server(proc)
+    yield from serve_copy(bundled_index, tmp_path_factory, "security")
 
 
 @pytest.fixture(scope="module")

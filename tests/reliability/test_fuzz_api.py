@@ -6,14 +6,13 @@ A bounded run (about 40 cases per operation); bench/fuzz_api.py runs a longer on
 from __future__ import annotations
 
 import datetime
-import shutil
 
 import httpx
 import pytest
 import schemathesis
 from schemathesis.core.failures import FailureGroup
 
-from tests.api.conftest import TOKEN, start_server, stop_server
+from tests.api.conftest import serve_copy
 from tests.reliability.fuzz_api import CHECKS, fuzz
 
 EXAMPLES = 40
@@ -22,11 +21,7 @@ EXAMPLES = 40
 @pytest.fixture(scope="module")
 def fuzz_server(bundled_index, tmp_path_factory):
     """A server over its own copy of the index, since the fuzzer writes and deletes."""
-    index_dir = tmp_path_factory.mktemp("fuzz") / "index"
-    shutil.copytree(bundled_index, index_dir)
-    proc, base = start_server(index_dir, {"ABSTRACTS_API_TOKEN": TOKEN})
-    yield base
-    stop_server(proc)
+    yield from serve_copy(bundled_index, tmp_path_factory, "fuzz")
 
 
 def test_every_operation_answers_within_its_schema(fuzz_server):
