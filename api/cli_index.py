@@ -124,7 +124,11 @@ def index_cmd(
 def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delete")], index: IndexOpt = None) -> None:
     """Delete papers by id; exit 3 if some ids were not found."""
     engine = open_engine(make_settings(index=index))
-    deleted, missing = engine.delete(ids)
+    try:
+        deleted, missing = engine.delete(ids)
+    except IndexFailure as exc:
+        engine.close()
+        fail(str(exc))
     engine.close()
     for paper_id in missing:
         err.print(f"not found: {paper_id}", highlight=False)
@@ -139,7 +143,7 @@ def reindex_cmd(index: IndexOpt = None, index_type: IndexTypeOpt = None) -> None
     engine = open_engine(make_settings(index=index))
     try:
         vectors = engine.reindex(index_type)
-    except ValueError as exc:
+    except (ValueError, IndexFailure) as exc:
         fail(str(exc))
     out.print(f"index {engine.index_dir}: rebuilt {vectors.index_type} index of {vectors.count} papers "
               "from the stored embeddings", highlight=False)
