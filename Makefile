@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 ABSTRACTS := $(VENV)/bin/abstracts
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser index serve test bench clean
+.PHONY: install browser index serve test bench bench-scale bench-reliability clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -38,8 +38,20 @@ serve: install
 test: install browser
 	$(PY) -m pytest
 
+# Benchmarks print figures beside a baseline from the same run; they are not tests.
 bench: install
 	$(PY) bench/embed.py
+	$(PY) bench/http.py
+	$(PY) bench/quality.py
+
+# Needs ARXIV_INDEX: an index of ../shared/data/arxiv/arxiv_abstracts.jsonl.gz (see README, Benchmarks).
+bench-scale: install
+	$(PY) bench/scale.py --index $(ARXIV_INDEX) --http --million
+
+bench-reliability: install
+	$(PY) bench/crash.py --trials 20
+	$(PY) bench/load.py --clients 50 --duration 60
+	$(PY) bench/fuzz_api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         faiss.omp_set_num_threads(settings.threads or 1)
         app.state.engine = engine or Engine(settings)
         app.state.engine.writer.vectors  # load and catch up before the first request
+        app.state.engine.embedder.encode_query("warm up")  # load the model now, not inside the first requests
         try:
             app.state.engine.save()  # a rebuilt or caught-up vector file is saved, so other workers can map it
         except IndexFailure as exc:  # a full disk must not keep the server from starting: the store is whole

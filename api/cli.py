@@ -147,7 +147,7 @@ def serve_cmd(
             os.environ[f"ABSTRACTS_{key}"] = str(value)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)
     uvicorn.run("api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
-                log_level="warning", h11_max_incomplete_event_size=1 << 20)
+                log_level="warning", h11_max_incomplete_event_size=4 << 20)
 
 
 import api.cli_index  # noqa: E402,F401  (registers index, add, delete, reindex, embed)

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import platformdirs
 import typer
 
-from api.cli_common import DeviceOpt, IndexOpt, JsonOpt, ModelOpt, app, err, fail, make_settings, open_engine, out
+from api.cli_common import BackendOpt, DeviceOpt, IndexOpt, JsonOpt, ModelOpt, app, err, fail, make_settings, open_engine, out
 from data.corpus import read_corpus
 from data.errors import CorpusError
 from index.errors import IndexFailure
@@ -33,9 +33,9 @@ def checked_mode(mode: str | None, reranker: str | None) -> str:
         fail(str(exc))
 
 
-def default_eval_index(corpus: Path, model: str | None) -> Path:
-    """Return a per-user cache directory for an index of this corpus file (and model)."""
-    key = hashlib.sha256(f"{corpus.resolve()}|{model or ''}".encode()).hexdigest()[:16]
+def default_eval_index(corpus: Path, model: str | None, backend: str) -> Path:
+    """Return a per-user cache directory for an index of this corpus file, model and backend."""
+    key = hashlib.sha256(f"{corpus.resolve()}|{model or ''}|{backend}".encode()).hexdigest()[:16]
     return Path(platformdirs.user_cache_dir("abstract-search")) / "eval" / f"{corpus.stem}-{key}"
 
 
@@ -50,6 +50,7 @@ def eval_cmd(
     as_json: JsonOpt = False,
     model: ModelOpt = None,
     device: DeviceOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Score retrieval on a BEIR data set: builds (or reuses) an index of the corpus, runs every judged query."""
     chosen = checked_mode(mode, reranker)
@@ -57,7 +58,8 @@ def eval_cmd(
         query_texts, judgments = read_queries(queries), read_qrels(qrels)
     except (OSError, UnicodeDecodeError, EvalInputError) as exc:
         fail(str(exc))
-    settings = make_settings(index=index or default_eval_index(corpus, model), model=model, device=device)
+    settings = make_settings(model=model, device=device, backend=backend)
+    settings.index = index or default_eval_index(corpus, model, settings.backend)
     engine = open_engine(settings, create=True)
     try:
         # Unchanged papers are recognised by their hash, so reusing an index costs a read of the corpus only.

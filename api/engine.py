@@ -127,7 +127,7 @@ class Engine:
 
     def reranker_for(self, reranker: str | None) -> str | None:
         """Return the cross-encoder asked for, else the one in the settings (ABSTRACTS_RERANKER), if any."""
-        return reranker or getattr(self.settings, "reranker", None)
+        return reranker or self.settings.reranker
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id."""

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     threads: int | None = Field(None, ge=1, description="CPU threads per embedding call; default all cores (serve: 1 per worker)")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding batch")
     commit_every: int = Field(4096, ge=1, description="papers per durable transaction during a build")
+    reranker: str | None = Field(None, description="cross-encoder name or path; when set, hybrid+rerank is the default mode")
     index_type: str | None = Field(None, description="flat, hnsw, hnsw-sq8, ivf, ivf-sq8; default: by corpus size")
     mmap: bool = Field(False, description="memory-map the vector file so server workers share one copy")
     capture_year: int | None = Field(None, description="year given to seed-page dates that have none")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,9 @@ from index.model_source import pick_device, resolve_model
 log = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 CPU_DEFAULT_BACKEND = "onnx"  # fp32 ONNX ranks exactly like torch; see bench/onnx_quality.py for int8
+# lru_cache does not stop concurrent first calls from each loading a copy: 50 requests arriving at a fresh
+# server loaded 50 sessions (1.5 GB). One lock makes every thread wait for the first load.
+_LOAD_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=4)
@@ -69,7 +73,8 @@ class Embedder:
     @property
     def model(self):
         """Return the loaded SentenceTransformer (torch backend)."""
-        return load_model(self.source.load_from, self.device)
+        with _LOAD_LOCK:
+            return load_model(self.source.load_from, self.device)
 
     @property
     def onnx(self):
@@ -78,7 +83,8 @@ class Embedder:
             from index.onnx_encoder import UnsupportedForOnnx
 
             try:
-                self._onnx = load_onnx(self.source.load_from, self.backend == "onnx-int8", self.threads)
+                with _LOAD_LOCK:
+                    self._onnx = load_onnx(self.source.load_from, self.backend == "onnx-int8", self.threads)
             except (UnsupportedForOnnx, OSError, RuntimeError, ValueError) as exc:
                 log.warning("ONNX backend unavailable for %s (%s); using torch", self.name, exc)
                 self.backend = "torch"

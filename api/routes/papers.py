@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep
-from api.routes.search import MAX_OFFSET, search_out
+from api.routes.search import MAX_OFFSET, MODE_HELP, checked_mode, search_out
 from api.schemas import DeleteOut, ItemResult, PaperOut, PapersOut, SearchOut, error_responses
 from data.corpus import read_corpus
 from data.errors import CorpusError
@@ -143,11 +143,13 @@ def similar(
     filters: FiltersDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
 ) -> SearchOut:
     """Return papers related to one in the index, not itself."""
     started = time.perf_counter()
+    mode = checked_mode(engine, mode)
     try:
-        return search_out(engine.similar(paper_id, k, offset, filters), offset, started)
+        return search_out(engine.similar(paper_id, k, offset, filters, mode), offset, started)
     except UnknownPaperError:
         raise not_found(paper_id) from None
 

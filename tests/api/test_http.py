@@ -66,6 +66,18 @@ def test_paper_record_and_its_similar_papers(client):
     assert first["id"] not in ids(related) and len(related["results"]) == 5
 
 
+def test_similar_papers_in_each_mode(client):
+    paper_id = client.get("/search", params={"q": "Self-Taught Evaluators", "k": 1}).json()["results"][0]["id"]
+    for mode in ("dense", "lexical", "hybrid"):
+        related = client.get(f"/papers/{paper_id}/similar", params={"k": 5, "mode": mode}).json()
+        titles = [h["title"] for h in related["results"]]
+        assert paper_id not in ids(related) and len(titles) == 5, mode
+        assert any("Judge" in t or "Reward" in t for t in titles), (mode, titles)
+    response = client.get(f"/papers/{paper_id}/similar", params={"mode": "hybrid+rerank"})
+    assert response.status_code == 422 and "reranker" in response.json()["detail"]
+    assert client.get(f"/papers/{paper_id}/similar", params={"mode": "fuzzy"}).status_code == 422
+
+
 def test_similar_to_pasted_text(client):
     text = "We train an evaluator model with synthetic preference data and no human labels, iteratively."
     body = client.post("/similar", json={"text": text, "k": 3}).json()

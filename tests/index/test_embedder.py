@@ -57,3 +57,17 @@ def test_input_order_is_kept_when_batches_are_sorted_by_length(texts):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown backend 'tpu'"):
         Embedder(backend="tpu")
+
+
+def test_concurrent_first_calls_load_the_model_once():
+    # A fresh server takes many requests at once; each loading its own session cost 1.5 GB.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.embedder import load_onnx
+
+    load_onnx.cache_clear()
+    embedder = Embedder(backend="onnx-int8")
+    with ThreadPoolExecutor(8) as pool:
+        vectors = list(pool.map(embedder.encode_query, [f"query {i}" for i in range(8)]))
+    assert load_onnx.cache_info().misses == 1
+    assert all(v.shape == (1, 384) for v in vectors)
