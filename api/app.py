@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # One FAISS thread per request: OpenMP threads fighting the query encoder double the latency.
-        faiss.omp_set_num_threads(settings.threads or 1)
+        faiss.omp_set_num_threads(1)
         app.state.engine = engine or Engine(settings)
         app.state.engine.writer.vectors  # load and catch up before the first request
         app.state.engine.embedder.encode_query("warm up")  # load the model now, not inside the first requests

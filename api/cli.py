@@ -140,9 +140,10 @@ def serve_cmd(
     open_engine(settings).store.close()  # fail here, clearly, if there is no index
     # Worker processes read their settings from the environment; the token never reaches a log line.
     # The vector file is memory-mapped, so every worker shares one copy in the page cache.
+    # Each worker's encoder gets an equal share of the cores, so workers do not fight over them.
     for key, value in (("INDEX", settings.index), ("MODEL", settings.model), ("DEVICE", settings.device),
                        ("API_TOKEN", settings.api_token), ("HOST", settings.host), ("MMAP", "1"),
-                       ("THREADS", settings.threads or 1)):
+                       ("THREADS", settings.threads or max(1, (os.cpu_count() or 1) // workers))):
         if value is not None:
             os.environ[f"ABSTRACTS_{key}"] = str(value)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)

@@ -2,7 +2,7 @@
 paraphrased question set over the bundled corpus, and prints nDCG@10, recall@100, MRR@10 and p50
 latency beside the published SciFact figures.
 
-Run: .venv/bin/python bench/quality.py [--scifact-index DIR] [--bundled-index DIR] [--reranker PATH]
+Run: .venv/bin/python bench/quality.py [--scifact-index DIR] [--bundled-index DIR] [--reranker PATH] [--backend B]
 Reads ../shared/data/scifact/ (corpus, queries, qrels/train.tsv); the first run builds the SciFact
 index (minutes on a laptop CPU), later runs reuse it.
 """
@@ -29,10 +29,13 @@ PUBLISHED = [  # BEIR SciFact (test split) nDCG@10, as quoted in the issue
 ]
 
 
-def run_eval(corpus: Path, queries: Path, qrels: Path, mode: str, index: Path | None, reranker: str | None) -> dict:
+def run_eval(corpus: Path, queries: Path, qrels: Path, mode: str, index: Path | None, reranker: str | None,
+             backend: str | None) -> dict:
     """Run `abstracts eval --json` once and return its object."""
     command = [str(ABSTRACTS), "eval", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels),
                "--mode", mode, "--json"]
+    if backend:
+        command += ["--backend", backend]
     if index:
         command += ["--index", str(index)]
     if reranker:
@@ -58,18 +61,20 @@ def main() -> None:
     parser.add_argument("--scifact-index", type=Path, help="index of the SciFact corpus to build or reuse")
     parser.add_argument("--bundled-index", type=Path, help="index of the bundled corpus to build or reuse")
     parser.add_argument("--reranker", help="a cross-encoder name or path: adds the hybrid+rerank mode")
+    parser.add_argument("--backend", help="embedding backend (torch, onnx, onnx-int8); default: the CPU default")
     args = parser.parse_args()
+    print(f"backend: {args.backend or 'default'}")
     modes = MODES + (["hybrid+rerank"] if args.reranker else [])
 
     questions = [run_eval(ROOT / "data" / "seed_profile.txt", QUESTIONS / "queries.jsonl", QUESTIONS / "qrels.tsv",
-                          mode, args.bundled_index, args.reranker) for mode in modes]
+                          mode, args.bundled_index, args.reranker, args.backend) for mode in modes]
     table("Paraphrased questions over the bundled corpus (bench/questions, graded 2/1)", questions)
 
     if not (SCIFACT / "corpus.jsonl").exists():
         print(f"\nSciFact skipped: {SCIFACT} not found")
         return
     scifact = [run_eval(SCIFACT / "corpus.jsonl", SCIFACT / "queries.jsonl", SCIFACT / "qrels" / "train.tsv",
-                        mode, args.scifact_index, args.reranker) for mode in modes]
+                        mode, args.scifact_index, args.reranker, args.backend) for mode in modes]
     table("SciFact training claims (qrels/train.tsv)", scifact)
     print("\nPublished SciFact nDCG@10 (BEIR test split, for reference):")
     for name, value in PUBLISHED:

@@ -34,12 +34,13 @@ from api.engine import Engine  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
 from index.store import Store  # noqa: E402
-from index.vector_index import INDEX_TYPES, create_vector_index  # noqa: E402
+from index.vector_index import INDEX_TYPES, VECTORS_FILE, create_vector_index  # noqa: E402
 from tests.api.conftest import start_server, stop_server  # noqa: E402
 from bench.timing import p50_p99, timed_calls  # noqa: E402
 
 ARXIV = ROOT.parent / "shared" / "data" / "arxiv" / "arxiv_abstracts.jsonl.gz"
 FULL = 124_630
+MODES = ("dense", "hybrid")  # the search-only target is for dense; hybrid is the default mode
 
 
 def load_vectors(index_dir: Path) -> np.ndarray:
@@ -102,60 +103,81 @@ def faiss_rows(vectors: np.ndarray, queries: np.ndarray, types: list[str], label
     return recalls
 
 
-def rss_kb(pid: int, field: str = "VmRSS") -> int:
-    """Return a process's resident memory (or another /proc status field) in kB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def pss_kb(pid: int) -> int:
-    """Return a process's proportional set size: shared pages count once across processes."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+def mapped_kb(pid: int, field: str, file_name: str | None = None) -> int:
+    """Return a process's Rss or Pss in kB, over all its memory or over the mappings of one file only."""
+    total, inside = 0, file_name is None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and ":" not in head[0]:  # a mapping's header line names its file, if any
+            inside = file_name is None or line.endswith("/" + file_name)
+        elif inside and line.startswith(field + ":"):
+            total += int(head[1])
+    return total
 
 
 def server_tree(proc: subprocess.Popen) -> list[int]:
-    """Return the server's pid and its worker pids."""
+    """Return the pids serving requests: the workers under uvicorn's supervisor, else the server itself."""
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     kids = [int(p) for p in children.read_text().split()] if children.exists() else []
     return [proc.pid, *kids]
 
 
+def served_memory(index_dir: Path, texts: list[str], workers: int) -> dict[str, float]:
+    """Serve the index with N workers, warm each with searches, and return its memory in MB."""
+    proc, base = start_server(index_dir, args=("--workers", str(workers)))
+    try:
+        for text in texts[: 20 * workers]:  # requests spread over the workers, so each maps the vectors
+            httpx.get(f"{base}/search", params={"q": text, "k": 10}, timeout=60)
+        pids = server_tree(proc)
+        return {
+            "rss": sum(mapped_kb(p, "Rss") for p in pids) / 1024,
+            "pss": sum(mapped_kb(p, "Pss") for p in pids) / 1024,
+            "vectors_rss": sum(mapped_kb(p, "Rss", VECTORS_FILE) for p in pids) / 1024,
+            "vectors_pss": sum(mapped_kb(p, "Pss", VECTORS_FILE) for p in pids) / 1024,
+        }
+    finally:
+        stop_server(proc)
+
+
 def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool) -> None:
     """Print in-process and HTTP latency with query embedding, on-disk bytes and server memory per type."""
-    print(f"\nreal index {index_dir}: engine.search with query embedding (ONNX), k=10, {len(texts)} queries")
-    print(f"{'type':<10}{'in-process p50 / p99':>22}{'HTTP p50 / p99':>18}{'disk B/abstract':>17}{'RSS MB':>8}"
-          f"{'PSS 1 worker':>14}{'PSS 2 workers':>15}")
+    print(f"\nreal index {index_dir}: search with query embedding, k=10, {len(texts)} queries, "
+          f"backend {Embedder().backend}; in-process with all cores, HTTP through `abstracts serve`")
+    print(f"{'type':<10}{'mode':<8}{'in-process p50 / p99':>22}{'HTTP p50 / p99':>18}{'disk B/abstract':>17}")
+    memory = {}
     for index_type in types:
         subprocess.run([str(Path(sys.executable).with_name("abstracts")), "reindex", "--index", str(index_dir),
                         "--index-type", index_type], check=True, capture_output=True)
         engine = Engine(Settings(index=index_dir, mmap=True))
-        local = timed_calls(lambda q: engine.search(q, k=10), texts)
+        faiss.omp_set_num_threads(1)
         count = engine.count()
+        local = {mode: timed_calls(lambda q: engine.search(q, k=10, mode=mode), texts) for mode in MODES}
         engine.store.close()
         disk = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file()) / count
-        remote, rss, pss1, pss2 = "-", 0.0, 0.0, 0.0
+        remote = {mode: "-" for mode in MODES}
         if http:
             proc, base = start_server(index_dir)
             try:
                 with httpx.Client(base_url=base, timeout=60) as client:
-                    remote = p50_p99(timed_calls(lambda q: client.get("/search", params={"q": q, "k": 10}), texts))
-                rss = sum(rss_kb(p) for p in server_tree(proc)) / 1024
-                pss1 = sum(pss_kb(p) for p in server_tree(proc)) / 1024
+                    for mode in MODES:
+                        remote[mode] = p50_p99(timed_calls(
+                            lambda q: client.get("/search", params={"q": q, "k": 10, "mode": mode}), texts))
             finally:
                 stop_server(proc)
-            proc, base = start_server(index_dir, args=("--workers", "2"))
-            try:
-                for _ in range(20):
-                    httpx.get(f"{base}/search", params={"q": texts[0], "k": 10}, timeout=60)
-                pss2 = sum(pss_kb(p) for p in server_tree(proc)) / 1024
-            finally:
-                stop_server(proc)
-        print(f"{index_type:<10}{p50_p99(local):>22}{remote:>18}{disk:>17.0f}{rss:>8.0f}{pss1:>14.0f}{pss2:>15.0f}")
+            memory[index_type] = [served_memory(index_dir, texts, n) for n in (1, 2)]
+        for mode in MODES:
+            print(f"{index_type:<10}{mode:<8}{p50_p99(local[mode]):>22}{remote[mode]:>18}{disk:>17.0f}")
+    if memory:
+        print("\nserver memory after warm-up searches, MB (vectors: the memory-mapped vectors.faiss; "
+              "Pss counts a shared page once across processes)")
+        print(f"{'type':<10}{'workers':>8}{'RSS':>8}{'PSS':>8}{'vectors RSS':>13}{'vectors PSS':>13}")
+        for index_type, rows in memory.items():
+            for workers, row in zip((1, 2), rows):
+                print(f"{index_type:<10}{workers:>8}{row['rss']:>8.0f}{row['pss']:>8.0f}"
+                      f"{row['vectors_rss']:>13.0f}{row['vectors_pss']:>13.0f}")
+            one, two = rows
+            print(f"{'':<10}second worker adds {two['pss'] - one['pss']:.0f} MB PSS, of which vectors "
+                  f"{two['vectors_pss'] - one['vectors_pss']:.0f} MB (vector file {one['vectors_rss']:.0f} MB)")
 
 
 def main() -> None:
