@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.body_limit import BodyLimitMiddleware
 from api.engine import Engine
 from api.routes import page, papers, search, service
-from api.schemas import error_responses
+from api.schemas import PARSER_REJECTION, error_responses
 from api.settings import Settings
 from index.errors import IndexFailure
 from index.store import store_failure
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     # Every error is an ErrorOut; routes add their own 401/403/404 where they can answer them.
     for module in (search, papers, service, page):
-        app.include_router(module.router, responses=error_responses(413, 422, 503))
+        app.include_router(module.router, responses={**PARSER_REJECTION, **error_responses(413, 422, 503)})
     return app
 
 

@@ -147,6 +147,8 @@ def serve_cmd(
         if value is not None:
             os.environ[f"ABSTRACTS_{key}"] = str(value)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)
+    # httptools parses requests (64 KiB request-line limit, answered 400); where only h11 is present, its
+    # 16 KiB limit would drop long-URL connections unanswered, so it is raised.
     uvicorn.run("api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
                 log_level="warning", h11_max_incomplete_event_size=4 << 20)
 

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, TypeVar
 
+import faiss
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 
 from api.engine import Engine
+
+# The dependencies are async because they only read request state: FastAPI runs a plain `def` dependency in
+# the thread pool, and each such hop cost about a millisecond per request on two busy cores.
 from api.settings import Settings
 from search.filters import Filters
 
+T = TypeVar("T")
 
-def get_engine(request: Request) -> Engine:
+
+# OpenMP's thread count is per thread: each pool thread sets one FAISS thread when it starts, or FAISS
+# teams would fight the query encoder for the cores. A plain executor hop costs less than anyio's.
+_ENGINE_THREADS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="engine",
+                                     initializer=faiss.omp_set_num_threads, initargs=(1,))
+
+
+async def off_loop(call: Callable[[], T]) -> T:
+    """Run a blocking engine call in the engine's thread pool and return its result."""
+    return await asyncio.get_running_loop().run_in_executor(_ENGINE_THREADS, call)
+
+
+async def get_engine(request: Request) -> Engine:
     """Return the app's one engine."""
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """Return the app's settings."""
     return request.app.state.settings
 
@@ -26,7 +46,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Allow a write only when the server is writable and, if a token is set, the bearer token matches."""
     settings: Settings = request.app.state.settings
     if request.app.state.read_only:
@@ -48,7 +68,7 @@ def require_writer(request: Request, authorization: Annotated[str | None, Header
 WriterDep = Depends(require_writer)
 
 
-def filters(
+async def filters(
     year_min: Annotated[int | None, Query(ge=0, le=3000, description="only papers from this year on")] = None,
     year_max: Annotated[int | None, Query(ge=0, le=3000, description="only papers up to this year")] = None,
     author: Annotated[str | None, Query(max_length=200, description="only papers by this author")] = None,

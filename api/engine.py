@@ -8,13 +8,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from api.settings import Settings
 from data.paper import Paper
 from index.embedder import Embedder
 from index.errors import IndexFailure, IndexNotFoundError
 from index.manifest import Manifest
 from index.store import STORE_FILE, Store
 from index.writer import IndexWriter, WriteReport, check_model
-from api.settings import Settings
 from search.filters import Filters
 from search.hits import Results
 from search.searcher import Searcher

@@ -173,3 +173,8 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*codes: int) -> dict[int, dict]:
     """Return OpenAPI `responses` entries for these error codes, all answered with ErrorOut."""
     return {code: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+# Answered by uvicorn's HTTP parser (httptools) before the app sees the request, as plain text.
+PARSER_REJECTION = {400: {"description": "the request line or headers are over the HTTP parser's 64 KiB limit",
+                          "content": {"text/plain": {"schema": {"type": "string"}}}}}

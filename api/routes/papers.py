@@ -8,17 +8,28 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep
-from api.routes.search import MAX_OFFSET, MODE_HELP, checked_mode, search_out
-from api.schemas import DeleteOut, ItemResult, PaperOut, PapersOut, SearchOut, error_responses
+from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep, off_loop
+from api.routes.search import MAX_OFFSET, MODE_HELP, as_json, checked_mode, search_out
+from api.schemas import (
+    DeleteOut,
+    ItemResult,
+    PaperOut,
+    PapersOut,
+    SearchOut,
+    error_responses,
+)
 from data.corpus import read_corpus
 from data.errors import CorpusError
 from data.paper import Paper, Rejected
-from data.readers.fields import ABSTRACT_FALLBACKS, DEFAULT_FIELD_MAP, RecordError, paper_from_record
+from data.readers.fields import (
+    ABSTRACT_FALLBACKS,
+    DEFAULT_FIELD_MAP,
+    RecordError,
+    paper_from_record,
+)
 from search.searcher import UnknownPaperError
 
 router = APIRouter(prefix="/papers", tags=["papers"])
@@ -119,7 +130,7 @@ async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep)
             status.HTTP_413_CONTENT_TOO_LARGE, f"{len(records)} papers; at most {settings.max_batch} per request"
         )
     papers = [r for r in records if isinstance(r, Paper)]
-    report = await run_in_threadpool(engine.add, papers) if papers else None
+    report = await off_loop(lambda: engine.add(papers)) if papers else None
     status_of = {}
     if report:
         status_of.update({pid: "added" for pid in report.added})
@@ -137,27 +148,28 @@ async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep)
 
 
 @router.get("/{paper_id:path}/similar", response_model=SearchOut, responses=error_responses(404))
-def similar(
+async def similar(
     paper_id: str,
     engine: EngineDep,
     filters: FiltersDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
-) -> SearchOut:
+) -> Response:
     """Return papers related to one in the index, not itself."""
     started = time.perf_counter()
     mode = checked_mode(engine, mode)
     try:
-        return search_out(engine.similar(paper_id, k, offset, filters, mode), offset, started)
+        return await off_loop(
+            lambda: as_json(search_out(engine.similar(paper_id, k, offset, filters, mode), offset, started)))
     except UnknownPaperError:
         raise not_found(paper_id) from None
 
 
 @router.get("/{paper_id:path}", response_model=PaperOut, responses=error_responses(404))
-def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
+async def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
     """Return one whole paper record."""
-    paper = engine.get(paper_id)
+    paper = await off_loop(lambda: engine.get(paper_id))
     if paper is None:
         raise not_found(paper_id)
     return PaperOut(**paper.to_dict())

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import Field
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query
+from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query, off_loop
 from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
 from search.filters import Filters
 from search.hits import Results
 from search.modes import MODES, ModeError, resolve_mode
 
 router = APIRouter(tags=["search"])
+# Routes are async and hand only the engine call to the thread pool: one thread hop per request, and the
+# response is serialized on the event loop instead of in a second hop.
 MAX_OFFSET = 1000
 MODE_HELP = f"retrieval mode: {', '.join(MODES)}; default hybrid (hybrid+rerank needs a server reranker)"
 
@@ -39,6 +41,11 @@ def checked_mode(engine, mode: str | None) -> str:
         raise HTTPException(422, str(exc)) from None
 
 
+def as_json(model: BaseModel) -> Response:
+    """Return a model serialized already: FastAPI passes a Response through without validating it again."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def search_out(results: Results, offset: int, started: float) -> SearchOut:
     """Return the response model for a page of results."""
     return SearchOut(
@@ -51,7 +58,7 @@ def search_out(results: Results, offset: int, started: float) -> SearchOut:
 
 
 @router.get("/search", response_model=SearchOut)
-def search(
+async def search(
     engine: EngineDep,
     settings: SettingsDep,
     filters: FiltersDep,
@@ -59,32 +66,37 @@ def search(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
-) -> SearchOut:
+) -> Response:
     """Return the papers that best answer a natural-language query, ranked, with paging."""
     started = time.perf_counter()
     query = clean_query(q, settings)
     mode = checked_mode(engine, mode)
-    return search_out(engine.search(query, k, offset, filters, mode), offset, started)
+    return await off_loop(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), offset, started)))
 
 
 @router.post("/search", response_model=BatchSearchOut)
-def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchModeIn) -> BatchSearchOut:
+async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchModeIn) -> BatchSearchOut:
     """Answer many queries in one call; they are embedded as one batch."""
     started = time.perf_counter()
     if len(body.queries) > settings.max_batch:
         raise HTTPException(422, f"queries has {len(body.queries)} items; at most {settings.max_batch} per call")
     queries = [clean_query(q, settings, f"queries[{i}]") for i, q in enumerate(body.queries)]
     filters = Filters(body.year_min, body.year_max, body.author, body.category)
-    answers = engine.search_many(queries, body.k, filters, checked_mode(engine, body.mode))
-    data = [search_out(results, 0, started) for results in answers]
+    mode = checked_mode(engine, body.mode)
+
+    def answer() -> list[SearchOut]:
+        return [search_out(results, 0, started) for results in engine.search_many(queries, body.k, filters, mode)]
+
+    data = await off_loop(answer)
     return BatchSearchOut(data=data, count=len(data), took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
 @router.post("/similar", response_model=SearchOut)
-def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextModeIn) -> SearchOut:
+async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextModeIn) -> Response:
     """Return papers related to a pasted abstract."""
     started = time.perf_counter()
     text = clean_query(body.text, settings, "text")
     filters = Filters(body.year_min, body.year_max, body.author, body.category)
     mode = checked_mode(engine, body.mode)
-    return search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)
+    return await off_loop(
+        lambda: as_json(search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))
