@@ -72,7 +72,7 @@ def paired(answer: Callable[[str], list[dict]], base: str, queries: list[str]) -
     return local, remote, errors
 
 
-def over_http(base: str, queries: list[str], clients: int) -> tuple[list[float], float, int]:
+def over_http(base: str, queries: list[str], clients: int, mode: str | None = None) -> tuple[list[float], float, int]:
     """Send the queries from `clients` threads, each over one keep-alive connection (stdlib http.client,
     the lightest Python client, so the figure is the server's HTTP layer rather than the client's)."""
     latencies: list[float] = []
@@ -86,7 +86,7 @@ def over_http(base: str, queries: list[str], clients: int) -> tuple[list[float],
         connection = http.client.HTTPConnection(host, int(port), timeout=60)
         for q in mine:
             t = time.perf_counter()
-            connection.request("GET", "/search?" + urlencode({"q": q, "k": 10}))
+            connection.request("GET", "/search?" + urlencode({"q": q, "k": 10, **({"mode": mode} if mode else {})}))
             response = connection.getresponse()
             response.read()
             elapsed = (time.perf_counter() - t) * 1000

@@ -36,6 +36,7 @@ from index.embedder import Embedder  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.vector_index import INDEX_TYPES, VECTORS_FILE, create_vector_index  # noqa: E402
 from tests.api.conftest import start_server, stop_server  # noqa: E402
+from bench.http import over_http  # noqa: E402
 from bench.timing import p50_p99, timed_calls  # noqa: E402
 
 ARXIV = ROOT.parent / "shared" / "data" / "arxiv" / "arxiv_abstracts.jsonl.gz"
@@ -151,17 +152,18 @@ def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool)
         engine = Engine(Settings(index=index_dir, mmap=True))
         faiss.omp_set_num_threads(1)
         count = engine.count()
-        local = {mode: timed_calls(lambda q: engine.search(q, k=10, mode=mode), texts) for mode in MODES}
+        # hits made ready to send (snippets included), as the HTTP route does
+        local = {mode: timed_calls(lambda q: [h.to_dict() for h in engine.search(q, k=10, mode=mode).hits], texts)
+                 for mode in MODES}
         engine.store.close()
         disk = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file()) / count
         remote = {mode: "-" for mode in MODES}
         if http:
             proc, base = start_server(index_dir)
             try:
-                with httpx.Client(base_url=base, timeout=60) as client:
-                    for mode in MODES:
-                        remote[mode] = p50_p99(timed_calls(
-                            lambda q: client.get("/search", params={"q": q, "k": 10, "mode": mode}), texts))
+                for mode in MODES:
+                    over_http(base, texts[:10], 1, mode)  # warm up
+                    remote[mode] = p50_p99(over_http(base, texts, 1, mode)[0])
             finally:
                 stop_server(proc)
             memory[index_type] = [served_memory(index_dir, texts, n) for n in (1, 2)]

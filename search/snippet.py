@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.text_terms import content_terms, term_spans
+from search.text_terms import content_terms, stem, term_spans
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 MAX_SNIPPET = 320
@@ -25,20 +25,30 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
 
 
-@lru_cache(maxsize=4096)
-def sentence_terms(abstract: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Return each sentence of an abstract with its stemmed terms (cached: popular papers recur across queries)."""
-    sentences = split_sentences(abstract) or [abstract]
-    return tuple((sentence, frozenset(content_terms(sentence))) for sentence in sentences)
+@lru_cache(maxsize=1024)
+def candidate_words(stems: frozenset[str]) -> re.Pattern:
+    """Return a pattern for the words that may stem to one of these stems.
+
+    A Snowball stem less its last letter starts the word it came from ("studies" -> "studi"), so only the
+    words this finds are stemmed: a long abstract costs one regex scan instead of stemming every word.
+    """
+    prefixes = sorted({stem[: max(len(stem) - 1, 2)] for stem in stems}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")[A-Za-z0-9]*", re.IGNORECASE)
+
+
+def matched_terms(sentence: str, wanted: frozenset[str]) -> set[str]:
+    """Return the query stems that occur in a sentence."""
+    found = {stem(m.group().lower()) for m in candidate_words(wanted).finditer(sentence)}
+    return found & wanted
 
 
 def best_snippet(abstract: str, query: str) -> Snippet:
     """Return the sentence sharing the most query terms (the first sentence on a tie or no match)."""
-    sentences = sentence_terms(abstract)
-    wanted = set(content_terms(query))
-    best, best_score = sentences[0][0], 0
-    for sentence, terms in sentences:
-        score = len(wanted & terms)
+    sentences = split_sentences(abstract) or [abstract]
+    wanted = frozenset(content_terms(query))
+    best, best_score = sentences[0], 0
+    for sentence in sentences if wanted else ():
+        score = len(matched_terms(sentence, wanted))
         if score > best_score:
             best, best_score = sentence, score
     if len(best) > MAX_SNIPPET:

@@ -1,0 +1,28 @@
+"""Snippets: the sentence with the most query terms, stemmed, and the spans of those words."""
+
+from __future__ import annotations
+
+from search.snippet import best_snippet
+
+ABSTRACT = (
+    "We study large language models. Judging answers is costly for people. "
+    "Our judge model evaluates replies of other models' answers and ranks them. The code is public."
+)
+
+
+def test_picks_the_sentence_sharing_most_stemmed_terms_and_marks_inflected_forms():
+    snippet = best_snippet(ABSTRACT, "models that judge the reply")
+    assert snippet.text == "Our judge model evaluates replies of other models' answers and ranks them."
+    marked = [snippet.text[a:b] for a, b in snippet.highlights]
+    assert marked == ["judge", "model", "replies", "models"]
+
+
+def test_a_query_of_stopwords_gives_the_first_sentence_unmarked():
+    snippet = best_snippet(ABSTRACT, "what is the")
+    assert snippet.text == "We study large language models." and snippet.highlights == ()
+
+
+def test_words_with_a_stem_that_is_not_a_prefix_still_match():
+    # Snowball turns "cities" and "city" into "citi", which is not a prefix of "city"
+    snippet = best_snippet("Nothing here. A city of cats.", "cities")
+    assert snippet.text == "A city of cats." and [snippet.text[a:b] for a, b in snippet.highlights] == ["city"]
