@@ -27,9 +27,34 @@ _ENGINE_THREADS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="engine"
                                      initializer=faiss.omp_set_num_threads, initargs=(1,))
 
 
+_calls_in_flight = 0  # engine calls being answered; touched only on the event loop
+
+
 async def off_loop(call: Callable[[], T]) -> T:
     """Run a blocking engine call in the engine's thread pool and return its result."""
-    return await asyncio.get_running_loop().run_in_executor(_ENGINE_THREADS, call)
+    global _calls_in_flight
+    _calls_in_flight += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_ENGINE_THREADS, call)
+    finally:
+        _calls_in_flight -= 1
+
+
+async def quick_read(call: Callable[[], T]) -> T:
+    """Run one short read on the event loop when no other engine call is in flight, else in the pool.
+
+    A lone search gains nothing from a thread and pays two thread hand-offs; concurrent searches still
+    overlap in the pool, where the encoder and FAISS release the GIL, and a read never waits on the loop
+    for a write holding the lock.
+    """
+    global _calls_in_flight
+    if _calls_in_flight:
+        return await off_loop(call)
+    _calls_in_flight += 1
+    try:
+        return call()
+    finally:
+        _calls_in_flight -= 1
 
 
 async def get_engine(request: Request) -> Engine:

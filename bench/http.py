@@ -1,7 +1,10 @@
 """Latency and throughput of GET /search over loopback, beside the in-process engine call for the same queries.
 
 Run: .venv/bin/python bench/http.py [--index DIR] [--requests 200]
-Without --index it builds the bundled corpus into a temporary index first.
+Without --index it builds the bundled corpus into a temporary index first. The clients are minimal socket
+clients (a prepared request, the answer read by its Content-Length), so the added time is the server's HTTP
+layer and loopback, not a client library's; the 1-client run times each query in-process and over HTTP back
+to back, so both see the same machine load.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
-import http.client  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -53,47 +56,75 @@ def in_process(index_dir: Path) -> Callable[[str], list[dict]]:
     return lambda q: [hit.to_dict() for hit in engine.search(q, k=10).hits]  # snippets included, like the response
 
 
+class RawClient:
+    """A minimal keep-alive HTTP/1.1 client on a socket: it sends a prepared request and reads the answer by its
+    Content-Length, so the time measured is the server's and the network's, not a client library's."""
+
+    def __init__(self, base: str):
+        host, port = base.removeprefix("http://").split(":")
+        self.host = host
+        self.sock = socket.create_connection((host, int(port)), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def request_bytes(self, query: str, mode: str | None = None) -> bytes:
+        """Return the bytes of GET /search for a query (built before the clock starts)."""
+        params = urlencode({"q": query, "k": 10, **({"mode": mode} if mode else {})})
+        return f"GET /search?{params} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode()
+
+    def send(self, request: bytes) -> int:
+        """Send one request and read its whole answer; return the status code."""
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(65536)
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:")))
+        while len(self.buffer) < length:
+            self.buffer += self.sock.recv(65536)
+        self.buffer = self.buffer[length:]
+        return int(head.split(b" ", 2)[1])
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 def paired(answer: Callable[[str], list[dict]], base: str, queries: list[str]) -> tuple[list[float], list[float], int]:
     """Time each query in-process and then over HTTP, back to back, so both see the same machine load."""
-    host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    client = RawClient(base)
     local, remote, errors = [], [], 0
     for q in queries:
+        request = client.request_bytes(q)
         t = time.perf_counter()
         answer(q)
         local.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        connection.request("GET", "/search?" + urlencode({"q": q, "k": 10}))
-        response = connection.getresponse()
-        response.read()
+        status = client.send(request)
         remote.append((time.perf_counter() - t) * 1000)
-        errors += response.status != 200
-    connection.close()
+        errors += status != 200
+    client.close()
     return local, remote, errors
 
 
 def over_http(base: str, queries: list[str], clients: int, mode: str | None = None) -> tuple[list[float], float, int]:
-    """Send the queries from `clients` threads, each over one keep-alive connection (stdlib http.client,
-    the lightest Python client, so the figure is the server's HTTP layer rather than the client's)."""
+    """Send the queries from `clients` threads, each over one keep-alive connection."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     share = [queries[i::clients] for i in range(clients)]
-    host, port = base.removeprefix("http://").split(":")
 
     def worker(mine: list[str]) -> None:
         nonlocal errors
-        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        client = RawClient(base)
         for q in mine:
+            request = client.request_bytes(q, mode)
             t = time.perf_counter()
-            connection.request("GET", "/search?" + urlencode({"q": q, "k": 10, **({"mode": mode} if mode else {})}))
-            response = connection.getresponse()
-            response.read()
+            status = client.send(request)
             elapsed = (time.perf_counter() - t) * 1000
             with lock:
                 latencies.append(elapsed)
-                errors += response.status != 200
-        connection.close()
+                errors += status != 200
+        client.close()
 
     threads = [threading.Thread(target=worker, args=(part,)) for part in share]
     start = time.perf_counter()

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep, off_loop
+from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep, off_loop, quick_read
 from api.routes.search import MAX_OFFSET, MODE_HELP, as_json, checked_mode, search_out
 from api.schemas import (
     DeleteOut,
@@ -160,7 +160,7 @@ async def similar(
     started = time.perf_counter()
     mode = checked_mode(engine, mode)
     try:
-        return await off_loop(
+        return await quick_read(
             lambda: as_json(search_out(engine.similar(paper_id, k, offset, filters, mode), offset, started)))
     except UnknownPaperError:
         raise not_found(paper_id) from None
@@ -169,7 +169,7 @@ async def similar(
 @router.get("/{paper_id:path}", response_model=PaperOut, responses=error_responses(404))
 async def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
     """Return one whole paper record."""
-    paper = await off_loop(lambda: engine.get(paper_id))
+    paper = await quick_read(lambda: engine.get(paper_id))
     if paper is None:
         raise not_found(paper_id)
     return PaperOut(**paper.to_dict())

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query, off_loop
+from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query, off_loop, quick_read
 from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
 from search.filters import Filters
 from search.hits import Results
@@ -71,7 +71,7 @@ async def search(
     started = time.perf_counter()
     query = clean_query(q, settings)
     mode = checked_mode(engine, mode)
-    return await off_loop(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), offset, started)))
+    return await quick_read(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), offset, started)))
 
 
 @router.post("/search", response_model=BatchSearchOut)
@@ -98,5 +98,5 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
     text = clean_query(body.text, settings, "text")
     filters = Filters(body.year_min, body.year_max, body.author, body.category)
     mode = checked_mode(engine, body.mode)
-    return await off_loop(
+    return await quick_read(
         lambda: as_json(search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))
