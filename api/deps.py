@@ -12,9 +12,6 @@ import faiss
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 
 from api.engine import Engine
-
-# The dependencies are async because they only read request state: FastAPI runs a plain `def` dependency in
-# the thread pool, and each such hop cost about a millisecond per request on two busy cores.
 from api.settings import Settings
 from search.filters import Filters
 
@@ -57,6 +54,8 @@ async def quick_read(call: Callable[[], T]) -> T:
         _calls_in_flight -= 1
 
 
+# The dependencies are async because they only read request state: FastAPI runs a plain `def` dependency in
+# the thread pool, and each such hop cost about a millisecond per request on two busy cores.
 async def get_engine(request: Request) -> Engine:
     """Return the app's one engine."""
     return request.app.state.engine

@@ -15,8 +15,8 @@ from search.hits import Results
 from search.modes import MODES, ModeError, resolve_mode
 
 router = APIRouter(tags=["search"])
-# Routes are async and hand only the engine call to the thread pool: one thread hop per request, and the
-# response is serialized on the event loop instead of in a second hop.
+# Routes are async: a lone search runs on the event loop (quick_read), concurrent ones and batches in the
+# engine's thread pool, and each answer is serialized once, inside that call (as_json).
 MAX_OFFSET = 1000
 MODE_HELP = f"retrieval mode: {', '.join(MODES)}; default hybrid (hybrid+rerank needs a server reranker)"
 
