@@ -45,9 +45,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 # The lexical index: SQLite FTS5 over title and abstract, with the papers table as its content.
 # Triggers keep it in step inside every write transaction, so add and delete stay incremental.
 LEXICAL_TABLE = "papers_fts"
+LEXICAL_TOKENIZER = "porter unicode61 remove_diacritics 2"
 LEXICAL_SCHEMA = (
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS {LEXICAL_TABLE} USING fts5(
-        title, abstract, content='papers', content_rowid='num', tokenize='porter unicode61 remove_diacritics 2')""",
+        title, abstract, content='papers', content_rowid='num', tokenize='{LEXICAL_TOKENIZER}')""",
     f"""CREATE TRIGGER IF NOT EXISTS papers_fts_insert AFTER INSERT ON papers BEGIN
         INSERT INTO {LEXICAL_TABLE}(rowid, title, abstract) VALUES (new.num, new.title, new.abstract);
     END""",

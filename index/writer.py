@@ -14,6 +14,7 @@ from index.errors import ModelMismatchError
 from index.store import Store
 from index.vector_index import VectorIndex
 from index.manifest import Manifest
+from index.postings import refresh_postings
 from index.vector_index import default_index_type
 from index.vectors_sync import catch_up, in_memory, load_vectors, rebuild_vectors, save_vectors
 
@@ -162,7 +163,7 @@ class IndexWriter:
         return self._vectors
 
     def save(self, force: bool = False) -> None:
-        """Write the FAISS file and manifest atomically, if anything changed since the last save."""
+        """Write the FAISS file and manifest atomically if anything changed, and the postings file if it lags."""
         if self.store.model() is None:
             return
         vectors = self.vectors
@@ -177,3 +178,4 @@ class IndexWriter:
         if self._dirty or force:
             save_vectors(self.index_dir, vectors, self.store, self.synced, pinned)
             self._dirty = False
+        refresh_postings(self.index_dir, self.store, force)

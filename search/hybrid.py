@@ -45,7 +45,7 @@ class Hybrid:
         depth = max(POOL, want + 1)
         _, ids = self.vectors.search(vector, depth, allowed)
         dense_ids = [int(n) for n in ids[0] if n >= 0 and n != exclude]
-        lexical = self.lexical.scores(text, depth, filters, also=dense_ids)
+        lexical = self.lexical.scores(text, depth, filters, also=dense_ids, allowed=allowed)
         pool = list(dict.fromkeys(dense_ids + [n for n, _ in lexical.top if n != exclude]))
         found = stored_vectors(self.store, pool)
         pool = [n for n in pool if n in found]

@@ -1,17 +1,26 @@
-"""BM25 retrieval over title and abstract from the store's FTS5 index, with filters applied inside the query."""
+"""BM25 retrieval over title and abstract, scored in numpy from the postings file exactly as FTS5's bm25() would."""
 
 from __future__ import annotations
 
+import math
 import re
+import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from index.store import LEXICAL_TABLE, Store
+import numpy as np
+
+from index.fts_terms import instances, stems
+from index.postings import POSTINGS_FILE, Postings, build_postings, load_postings, postings_from_instances
+from index.store import Store
 from search.filters import Filters
 from search.text_terms import STOPWORDS
 
 TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps: runs of letters and digits
 TITLE_WEIGHT = 2.0  # a query word in the title counts twice (tuned on the SciFact training claims)
+K1, B = 1.2, 0.75  # the constants of FTS5's bm25()
+MAX_SEGMENTS = 32  # papers written since the postings file are kept in small segments; past this, re-read all
 
 
 class LexicalIndexMissing(RuntimeError):
@@ -35,56 +44,162 @@ class LexicalScores:
         return mean, max(self.total_sq / papers - mean * mean, 0.0) ** 0.5
 
 
-def match_expression(query: str) -> str | None:
-    """Return an FTS5 query that ORs the query's distinct non-stopword tokens, or None if it has none."""
-    terms = dict.fromkeys(t for t in TOKEN.findall(query.lower()) if t not in STOPWORDS)
-    return " OR ".join(f'"{t}"' for t in terms) or None
+def query_words(query: str) -> list[str]:
+    """Return the query's distinct lowercase non-stopword words; FTS5 query syntax is plain text here."""
+    return list(dict.fromkeys(t for t in TOKEN.findall(query.lower()) if t not in STOPWORDS))
+
+
+@dataclass
+class Segment:
+    """Postings of some papers, with the rows deleted since they were read."""
+
+    postings: Postings
+    dead: np.ndarray | None = None  # True for a row whose paper is gone
+
+    def kill(self, nums: np.ndarray) -> None:
+        """Mark the rows of these vector ids dead."""
+        at = np.searchsorted(self.postings.nums, nums)
+        inside = at < len(self.postings.nums)
+        at = at[inside][self.postings.nums[at[inside]] == nums[inside]]
+        if len(at):
+            if self.dead is None:
+                self.dead = np.zeros(len(self.postings), dtype=bool)
+            self.dead[at] = True
+
+    def alive(self) -> int:
+        """Return how many rows are not dead."""
+        return len(self.postings) - (int(self.dead.sum()) if self.dead is not None else 0)
+
+    def alive_tokens(self) -> int:
+        """Return the token count of the rows that are not dead."""
+        lengths = self.postings.lengths
+        total = int(lengths.sum(dtype=np.int64))
+        return total - (int(lengths[self.dead].sum(dtype=np.int64)) if self.dead is not None else 0)
 
 
 class Lexical:
-    """BM25 (k1=1.2, b=0.75, SQLite FTS5 with Porter stemming) over a store's papers."""
+    """BM25 (k1=1.2, b=0.75, FTS5's Porter tokens) over a store's papers: the postings file plus later writes."""
 
     def __init__(self, store: Store, title_weight: float = TITLE_WEIGHT, abstract_weight: float = 1.0):
         self.store = store
-        self.rank = f"bm25({LEXICAL_TABLE}, {float(title_weight)}, {float(abstract_weight)})"
+        self.weights = (float(title_weight), float(abstract_weight))
+        self._segments: list[Segment] | None = None
+        self._synced = -1
+        self._lock = threading.Lock()
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, filters: Filters | None = None,
+               allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Return up to k (vector id, BM25 score) pairs, best first, among papers that meet the filters."""
-        return self.scores(query, k, filters).top
+        return self.scores(query, k, filters, allowed=allowed).top
 
-    def scores(self, query: str, k: int, filters: Filters | None = None, also: Sequence[int] = ()) -> LexicalScores:
-        """Return the k best papers, the BM25 of the papers in `also`, and the score moments, in one pass."""
-        match = match_expression(query)
-        if match is None:
+    def scores(self, query: str, k: int, filters: Filters | None = None, also: Sequence[int] = (),
+               allowed: np.ndarray | None = None) -> LexicalScores:
+        """Return the k best papers, the BM25 of the papers in `also`, and the score moments, in one pass.
+
+        `allowed` (the vector ids the filters let through) saves resolving `filters` again.
+        """
+        terms = Counter(t for found in stems(query_words(query)) for t in found)
+        if not terms:
             return LexicalScores()
-        self._require_index()
-        inner = f"SELECT rowid AS num, -{self.rank} AS s FROM {LEXICAL_TABLE} WHERE {LEXICAL_TABLE} MATCH ?"
-        args: list = [match]
-        if filters is not None and filters.active():
-            where, extra = filters.sql()
-            inner += f" AND rowid IN (SELECT num FROM papers WHERE {where})"
-            args += extra
-        also = [int(n) for n in also]
-        picked = f"num IN ({','.join('?' * len(also))})" if also else "0"
-        sql = (
-            f"WITH m AS MATERIALIZED ({inner}), t AS (SELECT total(s) AS a, total(s * s) AS b FROM m) "
-            "SELECT num, s, 1, (SELECT a FROM t), (SELECT b FROM t) "
-            "FROM (SELECT num, s FROM m ORDER BY s DESC LIMIT ?) "
-            f"UNION ALL SELECT num, s, 0, NULL, NULL FROM m WHERE {picked}"
-        )
-        result = LexicalScores()
-        for num, score, is_top, total, total_sq in self.store.conn.execute(sql, args + [max(k, 1)] + also):
-            if is_top:
-                result.top.append((int(num), float(score)))
-                result.total, result.total_sq = float(total), float(total_sq)
-            else:
-                result.extra[int(num)] = float(score)
-        result.top.sort(key=lambda pair: (-pair[1], pair[0]))
+        segments = self.segments()
+        if allowed is None and filters is not None and filters.active():
+            allowed = filters.allowed_nums(self.store)
+        nums, scores = self._score(segments, terms)
+        if allowed is not None:
+            keep = np.isin(nums, allowed)
+            nums, scores = nums[keep], scores[keep]
+        result = LexicalScores(total=float(scores.sum()), total_sq=float((scores * scores).sum()))
+        k = max(k, 1)
+        best = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
+        result.top = sorted(((int(nums[i]), float(scores[i])) for i in best), key=lambda pair: (-pair[1], pair[0]))
+        if len(also) and len(nums):  # nums ascend: segments hold ever newer vector ids
+            asked = np.asarray(also, dtype=np.int64)
+            at = np.searchsorted(nums, asked).clip(max=len(nums) - 1)
+            hit = nums[at] == asked
+            result.extra = dict(zip(asked[hit].tolist(), scores[at[hit]].tolist()))
         return result
 
-    def _require_index(self) -> None:
+    def _score(self, segments: list[Segment], terms: Counter) -> tuple[np.ndarray, np.ndarray]:
+        """Return the vector ids of every live paper holding a query term, and their BM25 scores."""
+        papers = sum(s.alive() for s in segments)
+        if papers == 0:
+            return np.array([], np.int64), np.array([], np.float64)
+        average = sum(s.alive_tokens() for s in segments) / papers
+        spans = {t: [s.postings.span(t) for s in segments] for t in terms}
+        idf = {}
+        for term, ranges in spans.items():
+            df = sum(end - start - (int(s.dead[s.postings.rows[start:end]].sum()) if s.dead is not None else 0)
+                     for s, (start, end) in zip(segments, ranges))
+            idf[term] = max(math.log((papers - df + 0.5) / (df + 0.5)), 1e-6)  # FTS5 floors it the same way
+        title_weight, abstract_weight = self.weights
+        all_nums, all_scores = [], []
+        for position, segment in enumerate(segments):
+            p = segment.postings
+            scores = None
+            for term, count in terms.items():
+                start, end = spans[term][position]
+                if start == end:
+                    continue
+                rows = p.rows[start:end]
+                tf = title_weight * p.title_tf[start:end] + abstract_weight * p.abstract_tf[start:end]
+                norm = K1 * (1 - B + B * p.lengths[rows] / average)
+                if scores is None:
+                    scores = np.zeros(len(p), dtype=np.float64)
+                scores[rows] += count * idf[term] * tf * (K1 + 1) / (tf + norm)
+            if scores is None:
+                continue
+            if segment.dead is not None:
+                scores[segment.dead] = 0.0
+            hit = np.flatnonzero(scores)
+            all_nums.append(p.nums[hit])
+            all_scores.append(scores[hit])
+        if not all_nums:
+            return np.array([], np.int64), np.array([], np.float64)
+        return np.concatenate(all_nums), np.concatenate(all_scores)
+
+    def segments(self) -> list[Segment]:
+        """Return the postings in step with the store: the file (or a fresh read) plus later writes."""
+        generation = self.store.generation()
+        if self._segments is not None and generation == self._synced:
+            return self._segments
+        with self._lock:
+            if self._segments is None:
+                base = load_postings(self.store.path.parent / POSTINGS_FILE)
+                if base is None or base.generation > generation:
+                    base = self._build()
+                self._segments, self._synced = [Segment(base)], base.generation
+            if self.store.generation() != self._synced:
+                self._catch_up()
+            return self._segments
+
+    def _build(self) -> Postings:
         if not self.store.has_lexical():
             raise LexicalIndexMissing(
                 f"the index at {self.store.path.parent} has no full-text index yet; run `abstracts stats --index "
                 f"{self.store.path.parent}` once with write access to build it"
             )
+        return build_postings(self.store)
+
+    def _catch_up(self) -> None:
+        """Add segments for papers written after the last sync and mark removed ones dead."""
+        if len(self._segments) >= MAX_SEGMENTS:
+            base = self._build()
+            self._segments, self._synced = [Segment(base)], base.generation
+            return
+        conn = self.store.conn
+        conn.execute("BEGIN")  # the generation and the rows read agree
+        try:
+            generation = self.store.generation()
+            removed = self.store.removed_since(self._synced)
+            rows = conn.execute("SELECT num, title, abstract FROM papers WHERE vec_gen > ? ORDER BY num",
+                                (self._synced,)).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        # Copy on write: a search running now keeps the consistent view it started with.
+        segments = [Segment(s.postings, None if s.dead is None else s.dead.copy()) for s in self._segments]
+        for segment in segments:
+            segment.kill(np.asarray(removed, dtype=np.int64))
+        if rows:
+            nums = np.array([r[0] for r in rows], dtype=np.int64)
+            segments.append(Segment(postings_from_instances([instances(rows)], nums, generation)))
+        self._segments, self._synced = segments, generation

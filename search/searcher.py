@@ -90,7 +90,7 @@ class Searcher:
     def _rank(self, mode, text, vector, want, filters, allowed, total, exclude_num) -> list[tuple[int, float]]:
         """Return (vector id, score) pairs, best first, for the mode."""
         if mode == LEXICAL:
-            pairs = self.lexical.search(text, want + 1, filters)
+            pairs = self.lexical.search(text, want + 1, filters, allowed)
         elif mode == DENSE:
             scores, nums = self.vectors.search(np.asarray(vector), want + 1, allowed)
             pairs = [(int(n), float(s)) for n, s in zip(nums[0], scores[0]) if n >= 0]
