@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 from api.engine import Engine  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from index.embedder import Embedder  # noqa: E402
+from index.postings import POSTINGS_FILE  # noqa: E402
 from index.store import Store  # noqa: E402
 from index.vector_index import INDEX_TYPES, VECTORS_FILE, create_vector_index  # noqa: E402
 from tests.api.conftest import start_server, stop_server  # noqa: E402
@@ -135,6 +136,7 @@ def served_memory(index_dir: Path, texts: list[str], workers: int) -> dict[str, 
             "pss": sum(mapped_kb(p, "Pss") for p in pids) / 1024,
             "vectors_rss": sum(mapped_kb(p, "Rss", VECTORS_FILE) for p in pids) / 1024,
             "vectors_pss": sum(mapped_kb(p, "Pss", VECTORS_FILE) for p in pids) / 1024,
+            "postings_pss": sum(mapped_kb(p, "Pss", POSTINGS_FILE) for p in pids) / 1024,
         }
     finally:
         stop_server(proc)
@@ -172,11 +174,12 @@ def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool)
     if memory:
         print("\nserver memory after warm-up searches, MB (vectors: the memory-mapped vectors.faiss; "
               "Pss counts a shared page once across processes)")
-        print(f"{'type':<10}{'workers':>8}{'RSS':>8}{'PSS':>8}{'vectors RSS':>13}{'vectors PSS':>13}")
+        print(f"{'type':<10}{'workers':>8}{'RSS':>8}{'PSS':>8}{'vectors RSS':>13}{'vectors PSS':>13}"
+              f"{'postings PSS':>14}")
         for index_type, rows in memory.items():
             for workers, row in zip((1, 2), rows):
                 print(f"{index_type:<10}{workers:>8}{row['rss']:>8.0f}{row['pss']:>8.0f}"
-                      f"{row['vectors_rss']:>13.0f}{row['vectors_pss']:>13.0f}")
+                      f"{row['vectors_rss']:>13.0f}{row['vectors_pss']:>13.0f}{row['postings_pss']:>14.0f}")
             one, two = rows
             print(f"{'':<10}second worker adds {two['pss'] - one['pss']:.0f} MB PSS, of which vectors "
                   f"{two['vectors_pss'] - one['vectors_pss']:.0f} MB (vector file {one['vectors_rss']:.0f} MB)")

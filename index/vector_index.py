@@ -175,7 +175,8 @@ class IVFIndex(VectorIndex):
     """Approximate search in the nearest k-means cells; removes happen in place."""
 
     index_type = "ivf"
-    NPROBE = 16
+    PROBE_SHARE = 20  # probe 1 cell in 20: recall@10 about 0.95 on the arXiv vectors
+    MIN_NPROBE = 32
 
     @staticmethod
     def cells(expected: int) -> int:
@@ -207,7 +208,8 @@ class IVFIndex(VectorIndex):
 
     def search_parameters(self, k: int, nprobe: int | None = None, **_) -> faiss.SearchParameters:
         """Return IVF parameters with nprobe for this call only."""
-        return faiss.SearchParametersIVF(nprobe=nprobe or self.NPROBE)
+        return faiss.SearchParametersIVF(nprobe=nprobe or min(self.index.nlist, max(self.MIN_NPROBE,
+                                                                                  self.index.nlist // self.PROBE_SHARE)))
 
 
 class IVFSQ8Index(IVFIndex):

@@ -178,4 +178,4 @@ class IndexWriter:
         if self._dirty or force:
             save_vectors(self.index_dir, vectors, self.store, self.synced, pinned)
             self._dirty = False
-        refresh_postings(self.index_dir, self.store, force)
+        refresh_postings(self.index_dir, self.store)  # independent of the vector index type

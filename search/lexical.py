@@ -1,4 +1,4 @@
-"""BM25 retrieval over title and abstract, scored in numpy from the postings file exactly as FTS5's bm25() would."""
+"""BM25 retrieval over title and abstract, scored in numpy from the postings file as FTS5's bm25() scores it."""
 
 from __future__ import annotations
 
@@ -55,6 +55,15 @@ class Segment:
 
     postings: Postings
     dead: np.ndarray | None = None  # True for a row whose paper is gone
+    _norms: tuple[float, np.ndarray] | None = None  # (average length, per-row BM25 length norm)
+
+    def norms(self, average: float) -> np.ndarray:
+        """Return k1 * (1 - b + b * length / average) for every row, kept until the average changes."""
+        cached = self._norms
+        if cached is None or cached[0] != average:
+            norms = (K1 * (1 - B) + (K1 * B / average) * self.postings.lengths).astype(np.float32)
+            cached = self._norms = (average, norms)
+        return cached[1]
 
     def kill(self, nums: np.ndarray) -> None:
         """Mark the rows of these vector ids dead."""
@@ -131,28 +140,34 @@ class Lexical:
             df = sum(end - start - (int(s.dead[s.postings.rows[start:end]].sum()) if s.dead is not None else 0)
                      for s, (start, end) in zip(segments, ranges))
             idf[term] = max(math.log((papers - df + 0.5) / (df + 0.5)), 1e-6)  # FTS5 floors it the same way
-        title_weight, abstract_weight = self.weights
+        # float32 and in place: scoring is a few passes over the postings of each query term
+        title_weight, abstract_weight = (np.float32(w) for w in self.weights)
         all_nums, all_scores = [], []
         for position, segment in enumerate(segments):
             p = segment.postings
+            norms = segment.norms(average)
             scores = None
             for term, count in terms.items():
                 start, end = spans[term][position]
                 if start == end:
                     continue
                 rows = p.rows[start:end]
-                tf = title_weight * p.title_tf[start:end] + abstract_weight * p.abstract_tf[start:end]
-                norm = K1 * (1 - B + B * p.lengths[rows] / average)
+                tf = np.multiply(p.title_tf[start:end], title_weight, dtype=np.float32)
+                tf += abstract_weight * p.abstract_tf[start:end]
+                denominator = norms[rows]
+                denominator += tf
+                tf *= np.float32(count * idf[term] * (K1 + 1))
+                tf /= denominator
                 if scores is None:
-                    scores = np.zeros(len(p), dtype=np.float64)
-                scores[rows] += count * idf[term] * tf * (K1 + 1) / (tf + norm)
+                    scores = np.zeros(len(p), dtype=np.float32)
+                scores[rows] += tf
             if scores is None:
                 continue
             if segment.dead is not None:
                 scores[segment.dead] = 0.0
             hit = np.flatnonzero(scores)
             all_nums.append(p.nums[hit])
-            all_scores.append(scores[hit])
+            all_scores.append(scores[hit].astype(np.float64))
         if not all_nums:
             return np.array([], np.int64), np.array([], np.float64)
         return np.concatenate(all_nums), np.concatenate(all_scores)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,9 +21,12 @@ class Snippet:
     highlights: tuple[tuple[int, int], ...]
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split an abstract into sentences."""
-    return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Return the [start, end) character span of each sentence of an abstract."""
+    breaks = [(m.start(), m.end()) for m in SENTENCE_END.finditer(text)]
+    starts = [0] + [end for _, end in breaks]
+    ends = [start for start, _ in breaks] + [len(text)]
+    return list(zip(starts, ends))
 
 
 @lru_cache(maxsize=1024)
@@ -36,21 +40,20 @@ def candidate_words(stems: frozenset[str]) -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")[A-Za-z0-9]*", re.IGNORECASE)
 
 
-def matched_terms(sentence: str, wanted: frozenset[str]) -> set[str]:
-    """Return the query stems that occur in a sentence."""
-    found = {stem(m.group().lower()) for m in candidate_words(wanted).finditer(sentence)}
-    return found & wanted
-
-
 def best_snippet(abstract: str, query: str) -> Snippet:
     """Return the sentence sharing the most query terms (the first sentence on a tie or no match)."""
-    sentences = split_sentences(abstract) or [abstract]
+    spans = sentence_spans(abstract)
     wanted = frozenset(content_terms(query))
-    best, best_score = sentences[0], 0
-    for sentence in sentences if wanted else ():
-        score = len(matched_terms(sentence, wanted))
-        if score > best_score:
-            best, best_score = sentence, score
+    found: list[set[str]] = [set() for _ in spans]
+    if wanted:
+        ends = [end for _, end in spans]
+        for match in candidate_words(wanted).finditer(abstract):  # one scan of the whole abstract
+            term = stem(match.group().lower())
+            if term in wanted:
+                found[bisect.bisect_right(ends, match.start())].add(term)
+    scores = [len(terms) for terms in found]
+    start, end = spans[scores.index(max(scores))]
+    best = abstract[start:end].strip() or abstract.strip()
     if len(best) > MAX_SNIPPET:
         best = best[: MAX_SNIPPET - 1].rsplit(" ", 1)[0] + "…"
     return Snippet(best, tuple(term_spans(best, wanted)))

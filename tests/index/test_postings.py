@@ -1,5 +1,5 @@
 """The BM25 postings file: written by `abstracts index`, memory-mapped on load, rebuilt when damaged or far
-behind, and, with the writes made since it was saved, scoring exactly as FTS5's bm25() does."""
+behind, and, with the writes made since it was saved, scoring as FTS5's bm25() does (to float32 precision)."""
 
 from __future__ import annotations
 
@@ -52,13 +52,13 @@ def assert_same_as_fts5(lexical: Lexical, store: Store, query: str) -> None:
     got = dict(lexical.search(query, len(expected) + 5))
     assert got.keys() == expected.keys()
     for num, score in expected.items():
-        assert got[num] == pytest.approx(score, rel=1e-9)
+        assert got[num] == pytest.approx(score, rel=1e-6)
 
 
 def test_the_saved_file_loads_memory_mapped_and_equal(store, tmp_path):
     fresh = build_postings(store)
     loaded = load_postings(tmp_path / POSTINGS_FILE)
-    assert isinstance(loaded.rows, np.memmap) and loaded.generation == store.generation()
+    assert isinstance(loaded.rows.base, np.memmap) and loaded.generation == store.generation()
     for name in ("terms", "starts", "rows", "title_tf", "abstract_tf", "nums", "lengths"):
         assert np.array_equal(getattr(loaded, name), getattr(fresh, name)), name
     assert loaded.span("graph") != (0, 0) and loaded.span("absent") == (0, 0)
@@ -71,7 +71,7 @@ def test_a_damaged_file_is_ignored_and_search_still_answers(store, tmp_path):
     assert_same_as_fts5(Lexical(store), store, "graph judge")
 
 
-def test_writes_after_the_file_are_scored_exactly(store):
+def test_writes_after_the_file_are_scored_like_fts5(store):
     lexical = Lexical(store)
     assert_same_as_fts5(lexical, store, "protein folding judge")
     store.write([(synthetic_paper(i), np.zeros(2, np.float32)) for i in range(200, 230)], [], [])
@@ -85,7 +85,7 @@ def test_writes_after_the_file_are_scored_exactly(store):
     assert len(lexical.segments()) == 3  # the file, then one segment per catch-up that found new papers
     fresh = Lexical(store)
     fresh_scores = dict(fresh.search("judge", 300))
-    assert dict(lexical.search("judge", 300)) == pytest.approx(fresh_scores, rel=1e-9)
+    assert dict(lexical.search("judge", 300)) == pytest.approx(fresh_scores, rel=1e-6)
     assert store.num_of("p4") is None and all(n != 4 for n, _ in lexical.search("graph", 300))
     year_1990 = lexical.search("graph neural", 10, Filters(year_max=1990))
     assert [n for n, _ in year_1990] == [store.num_of("p5")]

@@ -66,11 +66,11 @@ def test_scores_and_ranks_match_a_hand_computation(store):
         "d2": bm25_by_hand({"cat": (0, 1), "dog": (1, 1)}, lengths["d2"], avg, df, 5, 2.0),
     }
     for pid, score in zip(ids(store, got), [s for _, s in got]):
-        assert score == pytest.approx(expected[pid], rel=1e-9)
+        assert score == pytest.approx(expected[pid], rel=1e-6)
     # with the title weighted like the abstract: plain BM25
     plain = Lexical(store, title_weight=1.0).search("cats", 5)
     assert ids(store, plain)[0] == "d1"
-    assert plain[0][1] == pytest.approx(bm25_by_hand({"cat": (1, 2)}, lengths["d1"], avg, df, 5, 1.0), rel=1e-9)
+    assert plain[0][1] == pytest.approx(bm25_by_hand({"cat": (1, 2)}, lengths["d1"], avg, df, 5, 1.0), rel=1e-6)
 
 
 def test_words_are_stemmed_and_stopwords_and_syntax_are_harmless(store):
