@@ -75,7 +75,8 @@ class Engine:
         self.store = Store(self.index_dir)
         # With no model asked for, use the one that built the index; an explicit other one is an error.
         model = settings.model or self.store.model()
-        self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend, settings.threads)
+        self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend, settings.threads,
+                                 settings.query_backend)
         check_model(self.store, self.embedder.name)
         self.writer = IndexWriter(self.index_dir, self.embedder, settings.index_type, store=self.store,
                                   mmap=settings.mmap)
@@ -95,7 +96,9 @@ class Engine:
     def searcher(self) -> Searcher:
         """Return the searcher over the current FAISS index."""
         if self._searcher is None or self._searcher.vectors is not self.writer.vectors:
-            self._searcher = Searcher(self.store, self.writer.vectors, self.embedder)
+            # the lexical side keeps its caught-up postings across a new FAISS index
+            lexical = self._searcher.lexical if self._searcher is not None else None
+            self._searcher = Searcher(self.store, self.writer.vectors, self.embedder, lexical)
         return self._searcher
 
     # --- reads --------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Scale figures for every FAISS index type on the real arXiv abstracts, and at 1M vectors.
 
-Run: .venv/bin/python bench/scale.py --index DIR [--million] [--queries 200] [--http]
+Run: .venv/bin/python bench/scale.py --index DIR [--million] [--queries 200] [--http] [--types hnsw]
+         [--query-backend onnx-int8]
 DIR is an index of ../shared/data/arxiv/arxiv_abstracts.jsonl.gz built once with
 `abstracts index ../shared/data/arxiv/arxiv_abstracts.jsonl.gz --index DIR`; its stored embeddings are reused,
 nothing is embedded again. If DIR holds fewer than 124,630 papers (a build still running), the FAISS-only rows
@@ -105,6 +106,12 @@ def faiss_rows(vectors: np.ndarray, queries: np.ndarray, types: list[str], label
     return recalls
 
 
+def server_env() -> dict[str, str]:
+    """Return the settings a served index gets from this run (the query backend, when one was chosen)."""
+    chosen = os.environ.get("ABSTRACTS_QUERY_BACKEND")
+    return {"ABSTRACTS_QUERY_BACKEND": chosen} if chosen else {}
+
+
 def mapped_kb(pid: int, field: str, file_name: str | None = None) -> int:
     """Return a process's Rss or Pss in kB, over all its memory or over the mappings of one file only."""
     total, inside = 0, file_name is None
@@ -126,7 +133,7 @@ def server_tree(proc: subprocess.Popen) -> list[int]:
 
 def served_memory(index_dir: Path, texts: list[str], workers: int) -> dict[str, float]:
     """Serve the index with N workers, warm each with searches, and return its memory in MB."""
-    proc, base = start_server(index_dir, args=("--workers", str(workers)))
+    proc, base = start_server(index_dir, server_env(), args=("--workers", str(workers)))
     try:
         for text in texts[: 20 * workers]:  # requests spread over the workers, so each maps the vectors
             httpx.get(f"{base}/search", params={"q": text, "k": 10}, timeout=60)
@@ -145,8 +152,10 @@ def served_memory(index_dir: Path, texts: list[str], workers: int) -> dict[str, 
 def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool) -> None:
     """Print in-process and HTTP latency with query embedding, on-disk bytes and server memory per type."""
     print(f"\nreal index {index_dir}: search with query embedding, k=10, {len(texts)} queries, "
-          f"backend {Embedder().backend}; in-process with all cores, HTTP through `abstracts serve`")
-    print(f"{'type':<10}{'mode':<8}{'in-process p50 / p99':>22}{'HTTP p50 / p99':>18}{'disk B/abstract':>17}")
+          f"backend {Embedder().backend}, queries {os.environ.get('ABSTRACTS_QUERY_BACKEND') or 'the same'}; "
+          "in-process with all cores, HTTP through `abstracts serve`")
+    print(f"{'type':<10}{'mode':<8}{'in-process p50 / p99':>22}{'+ snippets p50 / p99':>22}{'HTTP p50 / p99':>18}"
+          f"{'disk B/abstract':>17}")
     memory = {}
     for index_type in types:
         subprocess.run([str(Path(sys.executable).with_name("abstracts")), "reindex", "--index", str(index_dir),
@@ -154,14 +163,15 @@ def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool)
         engine = Engine(Settings(index=index_dir, mmap=True))
         faiss.omp_set_num_threads(1)
         count = engine.count()
-        # hits made ready to send (snippets included), as the HTTP route does
+        # ranked hits alone, then hits made ready to send (snippets included), as the HTTP route does
+        ranked = {mode: timed_calls(lambda q: engine.search(q, k=10, mode=mode).hits, texts) for mode in MODES}
         local = {mode: timed_calls(lambda q: [h.to_dict() for h in engine.search(q, k=10, mode=mode).hits], texts)
                  for mode in MODES}
         engine.store.close()
         disk = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file()) / count
         remote = {mode: "-" for mode in MODES}
         if http:
-            proc, base = start_server(index_dir)
+            proc, base = start_server(index_dir, server_env())
             try:
                 for mode in MODES:
                     over_http(base, texts[:10], 1, mode)  # warm up
@@ -170,7 +180,8 @@ def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool)
                 stop_server(proc)
             memory[index_type] = [served_memory(index_dir, texts, n) for n in (1, 2)]
         for mode in MODES:
-            print(f"{index_type:<10}{mode:<8}{p50_p99(local[mode]):>22}{remote[mode]:>18}{disk:>17.0f}")
+            print(f"{index_type:<10}{mode:<8}{p50_p99(ranked[mode]):>22}{p50_p99(local[mode]):>22}{remote[mode]:>18}"
+                  f"{disk:>17.0f}")
     if memory:
         print("\nserver memory after warm-up searches, MB (vectors: the memory-mapped vectors.faiss; "
               "Pss counts a shared page once across processes)")
@@ -193,7 +204,10 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also pad to 1M vectors (HNSW build takes minutes)")
     parser.add_argument("--http", action="store_true", help="also serve each type and measure HTTP and memory")
     parser.add_argument("--types", default=",".join(sorted(INDEX_TYPES)))
+    parser.add_argument("--query-backend", help="embed queries with this backend (e.g. onnx-int8), papers as stored")
     args = parser.parse_args()
+    if args.query_backend:
+        os.environ["ABSTRACTS_QUERY_BACKEND"] = args.query_backend  # read by Settings here and by the servers
     types = args.types.split(",")
     real = load_vectors(args.index)
     print(f"stored embeddings in {args.index}: {len(real):,} real arXiv abstracts"

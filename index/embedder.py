@@ -58,7 +58,7 @@ class Embedder:
     """Loads one sentence-transformers model and turns texts into unit vectors."""
 
     def __init__(self, model: str | None = None, device: str | None = None, batch_size: int = 64,
-                 backend: str | None = None, threads: int | None = None):
+                 backend: str | None = None, threads: int | None = None, query_backend: str | None = None):
         self.source = resolve_model(model)
         self.device = pick_device(device)
         self.batch_size = batch_size
@@ -66,6 +66,10 @@ class Embedder:
         self.threads = threads
         self.texts_encoded = 0  # how many texts went through the model; tests count re-embedding
         self._onnx = None
+        # Queries may run on a faster backend than the papers (int8 queries against fp32 papers).
+        self.queries = self
+        if query_backend and pick_backend(query_backend, self.device, self.source.load_from) != self.backend:
+            self.queries = Embedder(model, device, batch_size, query_backend, threads)
 
     @property
     def name(self) -> str:
@@ -115,5 +119,9 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, query: str) -> np.ndarray:
-        """Embed one query as a (1, dim) array."""
-        return self.encode([query], batch_size=1)
+        """Embed one query as a (1, dim) array, with the query backend."""
+        return self.queries.encode([query], batch_size=1)
+
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """Embed several queries in one batch, with the query backend."""
+        return self.queries.encode(queries)

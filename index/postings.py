@@ -178,9 +178,9 @@ def refresh_postings(index_dir: Path, store: Store, force: bool = False) -> bool
     """
     path = Path(index_dir) / POSTINGS_FILE
     current = None if force else load_postings(path)
-    if current is not None and current.generation <= store.generation():
-        if papers_behind(store, current.generation) <= REBUILD_SHARE * max(len(current), 1):
-            return False
+    in_step = current is not None and current.generation <= store.generation()
+    if in_step and papers_behind(store, current.generation) <= REBUILD_SHARE * max(len(current), 1):
+        return False
     if not store.has_lexical():
         return False
     save_postings(path, build_postings(store))

@@ -139,7 +139,7 @@ class HNSWIndex(VectorIndex):
     removes_in_place = False
     M = 32
     EF_CONSTRUCTION = 80
-    EF_SEARCH = 200
+    EF_SEARCH = 128  # recall@10 0.99 at 124k real arXiv vectors; 200 cost 1.4 ms a query against 0.9
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "HNSWIndex":
@@ -150,7 +150,7 @@ class HNSWIndex(VectorIndex):
 
     def search_parameters(self, k: int, ef_search: int | None = None, **_) -> faiss.SearchParameters:
         """Return HNSW parameters with efSearch for this call only."""
-        return faiss.SearchParametersHNSW(efSearch=max(ef_search or self.EF_SEARCH, k))
+        return faiss.SearchParametersHNSW(efSearch=ef_search or max(self.EF_SEARCH, 2 * k))
 
 
 class HNSWSQ8Index(HNSWIndex):

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.fts_terms import instances, stems
-from index.postings import POSTINGS_FILE, Postings, build_postings, load_postings, postings_from_instances
+from index.postings import (
+    POSTINGS_FILE,
+    Postings,
+    build_postings,
+    load_postings,
+    postings_from_instances,
+)
 from index.store import Store
 from search.filters import Filters
 from search.text_terms import STOPWORDS

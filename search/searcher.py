@@ -26,11 +26,11 @@ class UnknownPaperError(KeyError):
 class Searcher:
     """Answers queries from a store, its FAISS index and its full-text index; it never writes any of them."""
 
-    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder):
+    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder, lexical: Lexical | None = None):
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
-        self.lexical = Lexical(store)
+        self.lexical = lexical or Lexical(store)
         self.hybrid = Hybrid(store, vectors, self.lexical, DenseStats(store))
 
     def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
@@ -44,7 +44,7 @@ class Searcher:
                     mode: str | None = None, reranker: str | None = None) -> list[Results]:
         """Answer several queries, embedding them as one batch."""
         mode = resolve_mode(mode, reranker)
-        vectors = self.embedder.encode(queries) if needs_vector(mode) else [None] * len(queries)
+        vectors = self.embedder.encode_queries(queries) if needs_vector(mode) else [None] * len(queries)
         return [
             self._answer(q, q, None if v is None else v[None, :], k, 0, filters, mode, reranker, exclude=None)
             for q, v in zip(queries, vectors)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.text_terms import content_terms, stem, term_spans
+from search.text_terms import content_terms, stem
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 MAX_SNIPPET = 320
@@ -44,16 +44,23 @@ def best_snippet(abstract: str, query: str) -> Snippet:
     """Return the sentence sharing the most query terms (the first sentence on a tie or no match)."""
     spans = sentence_spans(abstract)
     wanted = frozenset(content_terms(query))
+    ends = [end for _, end in spans]
     found: list[set[str]] = [set() for _ in spans]
+    marks: list[tuple[int, int, int]] = []  # (sentence, start, end) of each query word
     if wanted:
-        ends = [end for _, end in spans]
         for match in candidate_words(wanted).finditer(abstract):  # one scan of the whole abstract
             term = stem(match.group().lower())
             if term in wanted:
-                found[bisect.bisect_right(ends, match.start())].add(term)
+                sentence = bisect.bisect_right(ends, match.start())
+                found[sentence].add(term)
+                marks.append((sentence, match.start(), match.end()))
     scores = [len(terms) for terms in found]
-    start, end = spans[scores.index(max(scores))]
-    best = abstract[start:end].strip() or abstract.strip()
+    chosen = scores.index(max(scores))
+    start, end = spans[chosen]
+    raw = abstract[start:end]
+    offset = start + len(raw) - len(raw.lstrip())
+    best = raw.strip() or abstract.strip()
     if len(best) > MAX_SNIPPET:
         best = best[: MAX_SNIPPET - 1].rsplit(" ", 1)[0] + "…"
-    return Snippet(best, tuple(term_spans(best, wanted)))
+    inside = [(a - offset, b - offset) for s, a, b in marks if s == chosen and b - offset <= len(best)]
+    return Snippet(best, tuple(inside))

@@ -27,11 +27,3 @@ def content_terms(text: str) -> list[str]:
     """Return the stemmed non-stopword terms of a text, in order."""
     return [stem(w) for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
 
-
-def term_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Return the character spans of words in `text` whose stem is in `terms`."""
-    return [
-        (m.start(), m.end())
-        for m in WORD.finditer(text)
-        if m.group().lower() not in STOPWORDS and stem(m.group().lower()) in terms
-    ]

@@ -71,3 +71,16 @@ def test_concurrent_first_calls_load_the_model_once():
         vectors = list(pool.map(embedder.encode_query, [f"query {i}" for i in range(8)]))
     assert load_onnx.cache_info().misses == 1
     assert all(v.shape == (1, 384) for v in vectors)
+
+
+def test_queries_can_run_on_int8_while_papers_stay_fp32(texts):
+    fp32, int8 = Embedder(backend="onnx"), Embedder(backend="onnx-int8")
+    mixed = Embedder(backend="onnx", query_backend="onnx-int8")
+    assert np.array_equal(mixed.encode(texts), fp32.encode(texts))  # papers: the fp32 model
+    query = "papers on LLM judges"
+    assert np.array_equal(mixed.encode_query(query), int8.encode_query(query))
+    batch = [query, "dialogue safety"]
+    assert np.array_equal(mixed.encode_queries(batch), int8.encode(batch))
+    assert not np.array_equal(mixed.encode_query(query), fp32.encode_query(query))
+    same = Embedder(backend="onnx", query_backend="onnx")
+    assert same.queries is same  # the same backend: no second model
