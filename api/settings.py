@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="sentence-transformers name or path; default: the index's model")
     device: str | None = Field(None, description="cpu, cuda, cuda:1...; default: cuda when available")
     backend: str = Field("auto", description="auto, torch, onnx or onnx-int8; auto: ONNX on CPU, torch fp16 on GPU")
-    query_backend: str | None = Field(None, description="backend for query embedding only (e.g. onnx-int8); default: backend")
+    query_backend: str = Field("auto", description="backend for queries only; auto: onnx-int8 when papers run onnx, else the same")
     threads: int | None = Field(None, ge=1, description="CPU threads per embedding call; default all cores (serve: an equal share per worker)")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding batch")
     commit_every: int = Field(4096, ge=1, description="papers per durable transaction during a build")

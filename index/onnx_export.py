@@ -54,10 +54,14 @@ def export_fp32(model_dir: Path, target: Path) -> None:
 
 
 def export_int8(fp32: Path, target: Path) -> None:
-    """Quantize the fp32 export's weights to int8 (dynamic quantization, per channel)."""
+    """Quantize the fp32 export's matrix products to int8 (dynamic quantization, per channel).
+
+    Only MatMul is quantized: int8 word embeddings (Gather) cost 0.004 more SciFact nDCG@10 for no speed.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    write_atomic(target, lambda tmp: quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True))
+    write_atomic(target, lambda tmp: quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8,
+                                                      per_channel=True, op_types_to_quantize=["MatMul"]))
 
 
 def ensure_export(model_dir: Path, quantized: bool) -> Path:
@@ -70,7 +74,7 @@ def ensure_export(model_dir: Path, quantized: bool) -> Path:
         (folder / "source.json").write_text(json.dumps({"model_dir": str(model_dir)}))
     if not quantized:
         return fp32
-    int8 = folder / "model-int8.onnx"
+    int8 = folder / "model-int8-matmul.onnx"  # a new name: older caches hold a lossier export
     if not int8.exists():
         export_int8(fp32, int8)
     return int8

@@ -42,7 +42,7 @@ class Searcher:
 
     def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None,
                     mode: str | None = None, reranker: str | None = None) -> list[Results]:
-        """Answer several queries, embedding them as one batch."""
+        """Answer several queries, embedding them together where that cannot change a vector."""
         mode = resolve_mode(mode, reranker)
         vectors = self.embedder.encode_queries(queries) if needs_vector(mode) else [None] * len(queries)
         return [

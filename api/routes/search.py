@@ -76,7 +76,7 @@ async def search(
 
 @router.post("/search", response_model=BatchSearchOut)
 async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchModeIn) -> BatchSearchOut:
-    """Answer many queries in one call; they are embedded as one batch."""
+    """Answer many queries in one call, each as it would be answered alone."""
     started = time.perf_counter()
     if len(body.queries) > settings.max_batch:
         raise HTTPException(422, f"queries has {len(body.queries)} items; at most {settings.max_batch} per call")

@@ -34,7 +34,7 @@ def test_default_cpu_backend_is_onnx_and_matches_torch(texts, torch_vectors):
 
 def test_onnx_ranks_like_torch(texts, torch_vectors):
     queries = ["papers on LLM judges", "dialogue safety", "learning from human feedback after deployment"]
-    onnx, torch = Embedder(backend="onnx"), Embedder(backend="torch")
+    onnx, torch = Embedder(backend="onnx", query_backend="onnx"), Embedder(backend="torch")
     for query in queries:
         by_onnx = np.argsort(-(torch_vectors @ onnx.encode_query(query)[0]))
         by_torch = np.argsort(-(torch_vectors @ torch.encode_query(query)[0]))
@@ -73,14 +73,17 @@ def test_concurrent_first_calls_load_the_model_once():
     assert all(v.shape == (1, 384) for v in vectors)
 
 
-def test_queries_can_run_on_int8_while_papers_stay_fp32(texts):
-    fp32, int8 = Embedder(backend="onnx"), Embedder(backend="onnx-int8")
-    mixed = Embedder(backend="onnx", query_backend="onnx-int8")
+def test_queries_run_on_int8_while_papers_stay_fp32_by_default_on_cpu(texts):
+    fp32, int8 = Embedder(backend="onnx", query_backend="onnx"), Embedder(backend="onnx-int8")
+    mixed = Embedder()
+    assert mixed.backend == "onnx" and mixed.queries.backend == "onnx-int8"
     assert np.array_equal(mixed.encode(texts), fp32.encode(texts))  # papers: the fp32 model
     query = "papers on LLM judges"
     assert np.array_equal(mixed.encode_query(query), int8.encode_query(query))
-    batch = [query, "dialogue safety"]
-    assert np.array_equal(mixed.encode_queries(batch), int8.encode(batch))
+    batch = [query, "dialogue safety in open-domain chatbots"]
+    # int8 scales activations per batch: each query of a batch is embedded as it would be alone
+    assert np.array_equal(mixed.encode_queries(batch), np.vstack([int8.encode_query(q) for q in batch]))
     assert not np.array_equal(mixed.encode_query(query), fp32.encode_query(query))
-    same = Embedder(backend="onnx", query_backend="onnx")
-    assert same.queries is same  # the same backend: no second model
+    assert fp32.queries is fp32  # the same backend: no second model
+    torch = Embedder(backend="torch")
+    assert torch.queries is torch  # only fp32 ONNX papers get int8 queries unasked
