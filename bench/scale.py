@@ -106,9 +106,14 @@ def faiss_rows(vectors: np.ndarray, queries: np.ndarray, types: list[str], label
     return recalls
 
 
+def chosen_query_backend() -> str | None:
+    """Return the query backend this run was asked for, if any."""
+    return os.environ.get("ABSTRACTS_QUERY_BACKEND")
+
+
 def server_env() -> dict[str, str]:
     """Return the settings a served index gets from this run (the query backend, when one was chosen)."""
-    chosen = os.environ.get("ABSTRACTS_QUERY_BACKEND")
+    chosen = chosen_query_backend()
     return {"ABSTRACTS_QUERY_BACKEND": chosen} if chosen else {}
 
 
@@ -152,7 +157,7 @@ def served_memory(index_dir: Path, texts: list[str], workers: int) -> dict[str, 
 def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool) -> None:
     """Print in-process and HTTP latency with query embedding, on-disk bytes and server memory per type."""
     print(f"\nreal index {index_dir}: search with query embedding, k=10, {len(texts)} queries, "
-          f"backend {Embedder().backend}, queries {os.environ.get('ABSTRACTS_QUERY_BACKEND') or 'the same'}; "
+          f"papers {Embedder().backend}, queries {Embedder(query_backend=chosen_query_backend()).queries.backend}; "
           "in-process with all cores, HTTP through `abstracts serve`")
     print(f"{'type':<10}{'mode':<8}{'in-process p50 / p99':>22}{'+ snippets p50 / p99':>22}{'HTTP p50 / p99':>18}"
           f"{'disk B/abstract':>17}")

@@ -208,8 +208,8 @@ class IVFIndex(VectorIndex):
 
     def search_parameters(self, k: int, nprobe: int | None = None, **_) -> faiss.SearchParameters:
         """Return IVF parameters with nprobe for this call only."""
-        return faiss.SearchParametersIVF(nprobe=nprobe or min(self.index.nlist, max(self.MIN_NPROBE,
-                                                                                  self.index.nlist // self.PROBE_SHARE)))
+        default = min(self.index.nlist, max(self.MIN_NPROBE, self.index.nlist // self.PROBE_SHARE))
+        return faiss.SearchParametersIVF(nprobe=nprobe or default)
 
 
 class IVFSQ8Index(IVFIndex):
