@@ -156,8 +156,9 @@ def served_memory(index_dir: Path, texts: list[str], workers: int) -> dict[str, 
 
 def engine_rows(index_dir: Path, texts: list[str], types: list[str], http: bool) -> None:
     """Print in-process and HTTP latency with query embedding, on-disk bytes and server memory per type."""
+    embedder = Embedder(query_backend=chosen_query_backend())  # names the backends; loads no model
     print(f"\nreal index {index_dir}: search with query embedding, k=10, {len(texts)} queries, "
-          f"papers {Embedder().backend}, queries {Embedder(query_backend=chosen_query_backend()).queries.backend}; "
+          f"papers {embedder.backend}, queries {embedder.queries.backend}; "
           "in-process with all cores, HTTP through `abstracts serve`")
     print(f"{'type':<10}{'mode':<8}{'in-process p50 / p99':>22}{'+ snippets p50 / p99':>22}{'HTTP p50 / p99':>18}"
           f"{'disk B/abstract':>17}")

@@ -15,7 +15,7 @@ from index.model_source import pick_device, resolve_model
 log = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 # fp32 ONNX ranks exactly like torch (SciFact train nDCG@10 hybrid 0.7524 both). int8 is faster but scored
-# 0.7490 (-0.0034): within the 0.005 allowed, yet below the 0.75 relevance goal, so it stays opt-in.
+# 0.7490 (-0.0034): within the 0.005 allowed, yet below the 0.75 relevance goal, so for papers it stays opt-in.
 CPU_DEFAULT_BACKEND = "onnx"
 # Queries, though, run int8 against the fp32 papers by default: a query's embedding is most of a search's
 # time on a CPU, and int8 queries scored hybrid 0.7506 and dense 0.6590 (fp32: 0.7524 and 0.6602).

@@ -29,8 +29,7 @@ def instances(rows: Sequence[tuple[int, str, str]]) -> list[tuple[str, int, str]
     from either agrees token for token.
     """
     conn = _connection()
-    with conn:
-        conn.execute("DELETE FROM scratch")
+    with conn:  # the table is emptied before the commit, and a failed call rolls back to empty
         conn.executemany("INSERT INTO scratch(rowid, title, abstract) VALUES (?, ?, ?)", rows)
         found = conn.execute("SELECT term, doc, col FROM scratch_terms").fetchall()
         conn.execute("DELETE FROM scratch")

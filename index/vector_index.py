@@ -139,7 +139,7 @@ class HNSWIndex(VectorIndex):
     removes_in_place = False
     M = 32
     EF_CONSTRUCTION = 80
-    EF_SEARCH = 128  # recall@10 0.99 at 124k real arXiv vectors; 200 cost 1.4 ms a query against 0.9
+    EF_SEARCH = 128  # 124k arXiv vectors: recall@10 0.990 at 0.9 ms a query; 200 gave 0.996 at 1.4 ms
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "HNSWIndex":
@@ -175,7 +175,7 @@ class IVFIndex(VectorIndex):
     """Approximate search in the nearest k-means cells; removes happen in place."""
 
     index_type = "ivf"
-    PROBE_SHARE = 20  # probe 1 cell in 20: recall@10 about 0.95 on the arXiv vectors
+    PROBE_SHARE = 20  # probe 1 cell in 20: recall@10 0.977 (ivf-sq8 0.969) on the 124k arXiv vectors
     MIN_NPROBE = 32
 
     @staticmethod

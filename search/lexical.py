@@ -26,7 +26,7 @@ from search.text_terms import STOPWORDS
 TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps: runs of letters and digits
 TITLE_WEIGHT = 2.0  # a query word in the title counts twice (tuned on the SciFact training claims)
 K1, B = 1.2, 0.75  # the constants of FTS5's bm25()
-MAX_SEGMENTS = 32  # papers written since the postings file are kept in small segments; past this, re-read all
+MAX_SEGMENTS = 32  # papers written since the postings file are kept in small segments; past this, one
 
 
 class LexicalIndexMissing(RuntimeError):
@@ -203,10 +203,9 @@ class Lexical:
 
     def _catch_up(self) -> None:
         """Add segments for papers written after the last sync and mark removed ones dead."""
-        if len(self._segments) >= MAX_SEGMENTS:
-            base = self._build()
+        if len(self._segments) >= MAX_SEGMENTS:  # fold every later segment into one, read again below
+            base = self._segments[0].postings
             self._segments, self._synced = [Segment(base)], base.generation
-            return
         conn = self.store.conn
         conn.execute("BEGIN")  # the generation and the rows read agree
         try:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.text_terms import content_terms, stem
+from search.text_terms import STOPWORDS, content_terms, stem
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 MAX_SNIPPET = 320
@@ -49,11 +49,13 @@ def best_snippet(abstract: str, query: str) -> Snippet:
     marks: list[tuple[int, int, int]] = []  # (sentence, start, end) of each query word
     if wanted:
         for match in candidate_words(wanted).finditer(abstract):  # one scan of the whole abstract
-            term = stem(match.group().lower())
+            word = match.group().lower()
+            term = stem(word)
             if term in wanted:
                 sentence = bisect.bisect_right(ends, match.start())
                 found[sentence].add(term)
-                marks.append((sentence, match.start(), match.end()))
+                if word not in STOPWORDS:  # "using" stems to "use" but is not marked
+                    marks.append((sentence, match.start(), match.end()))
     scores = [len(terms) for terms in found]
     chosen = scores.index(max(scores))
     start, end = spans[chosen]

@@ -112,3 +112,18 @@ def test_abstracts_index_writes_the_postings_file(bundled_index):
     assert saved is not None and saved.generation == store.generation() and len(saved) == store.count() == 50
     assert np.array_equal(saved.rows, build_postings(store).rows)
     store.close()
+
+
+def test_many_catch_ups_fold_into_one_segment_without_reading_everything_again(store, monkeypatch):
+    import search.lexical
+
+    monkeypatch.setattr(search.lexical, "MAX_SEGMENTS", 3)
+    lexical = Lexical(store)
+    base = lexical.segments()[0].postings
+    for batch in range(5):
+        first = 500 + 10 * batch
+        store.write([(synthetic_paper(i), np.zeros(2, np.float32)) for i in range(first, first + 10)], [],
+                    [f"p{batch}"])
+        assert_same_as_fts5(lexical, store, "graph judge retrieval")
+        assert len(lexical.segments()) <= 3
+    assert lexical.segments()[0].postings is base  # the file's postings were kept, not rebuilt

@@ -26,3 +26,9 @@ def test_words_with_a_stem_that_is_not_a_prefix_still_match():
     # Snowball turns "cities" and "city" into "citi", which is not a prefix of "city"
     snippet = best_snippet("Nothing here. A city of cats.", "cities")
     assert snippet.text == "A city of cats." and [snippet.text[a:b] for a, b in snippet.highlights] == ["city"]
+
+
+def test_stopwords_that_share_a_query_stem_are_not_marked():
+    # "uses" is a query word, stemmed "use"; "using" and "use" stem alike but are stopwords
+    snippet = best_snippet("Using graphs, we use uses of graphs.", "uses of graphs")
+    assert [snippet.text[a:b] for a, b in snippet.highlights] == ["graphs", "uses", "graphs"]
