@@ -119,6 +119,10 @@ class Store:
         self._guard = threading.Lock()
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite opens an existing WAL store on a read-only mount without complaint (its -shm file
+            # is there), and would only fail at the first write; say so at open instead.
+            if _not_writable(self.path):
+                raise read_only_error(self.path, "the directory or the file does not accept writes")
         try:
             conn = self.conn
             if not readonly:
@@ -335,9 +339,10 @@ class Store:
 
 def store_failure(path: Path, exc: sqlite3.DatabaseError) -> IndexFailure:
     """Return the error for a failed store operation, naming the file and the fix."""
+    path = Path(path)
     text = str(exc)
     lowered = text.lower()
-    directory = Path(path).parent
+    directory = path.parent
     if "locked" in lowered or "busy" in lowered:
         return StoreUnavailableError(
             f"the paper store {path} is locked by another process ({text}): another `abstracts` command or "
@@ -348,13 +353,8 @@ def store_failure(path: Path, exc: sqlite3.DatabaseError) -> IndexFailure:
             f"cannot write the paper store {path}: the disk is full ({text}). Nothing from this write was kept; "
             "free some space and try again."
         )
-    read_only = "readonly" in lowered or "read-only" in lowered or not os.access(directory, os.W_OK) or (
-        path.exists() and not os.access(path, os.W_OK))
-    if read_only:
-        return StoreUnavailableError(
-            f"cannot write the paper store {path}: the index directory {directory} is read-only ({text}). "
-            "Make it writable, or copy the index somewhere writable and pass --index DIR; nothing was changed."
-        )
+    if "readonly" in lowered or "read-only" in lowered or _not_writable(path):
+        return read_only_error(path, text)
     if isinstance(exc, sqlite3.OperationalError) and "malformed" not in lowered and "not a database" not in lowered:
         return StoreUnavailableError(
             f"cannot use the paper store {path} ({text}). Check the disk and the file's permissions, "
@@ -364,6 +364,19 @@ def store_failure(path: Path, exc: sqlite3.DatabaseError) -> IndexFailure:
         f"the paper store {path} is damaged ({text}). It is the source of truth, so `abstracts reindex` cannot "
         "rebuild it: restore it from a backup, or move the index directory aside and rebuild it with "
         "`abstracts index` and `abstracts add`."
+    )
+
+
+def _not_writable(path: Path) -> bool:
+    """Return whether the store's directory, or the store file where it exists, refuses writes."""
+    return not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def read_only_error(path: Path, reason: str) -> StoreUnavailableError:
+    """Return the error for a store in a read-only place, naming the directory and the fix."""
+    return StoreUnavailableError(
+        f"cannot write the paper store {path}: the index directory {path.parent} is read-only ({reason}). "
+        "Make it writable, or copy the index somewhere writable and pass --index DIR; nothing was changed."
     )
 
 

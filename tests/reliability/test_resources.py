@@ -10,15 +10,17 @@ import hashlib
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 
-from index.store import Store
+from index.store import STORE_FILE, Store
 from tests.api.conftest import TOKEN, free_port
 from tests.conftest import cli_env
 from tests.reliability.harness import AUTH, paper_record, verify_index, write_jsonl
@@ -48,7 +50,17 @@ def digest(index_dir: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(index_dir.iterdir())}
 
 
-def test_a_read_only_index_directory_is_a_clear_error_and_changes_nothing(namespace, index_copy, tmp_path):
+@pytest.mark.parametrize("copied", ["closed", "while-open"])
+def test_a_read_only_index_directory_is_a_clear_error_and_changes_nothing(namespace, bundled_index, index_copy,
+                                                                          tmp_path, copied):
+    """while-open: a copy taken while another process had the store open keeps its -wal and -shm files, and
+    SQLite then opens it on a read-only mount without complaint; the error must still come at open."""
+    if copied == "while-open":
+        shutil.rmtree(index_copy)
+        with closing(sqlite3.connect(bundled_index / STORE_FILE)) as held:
+            held.execute("SELECT count(*) FROM papers").fetchone()
+            shutil.copytree(bundled_index, index_copy)
+        assert (index_copy / f"{STORE_FILE}-shm").exists()
     source = write_jsonl(tmp_path / "new.jsonl", [paper_record("ro", i) for i in range(5)])
     before = digest(index_copy)
     index, out = shlex.quote(str(index_copy)), shlex.quote(str(tmp_path))
@@ -57,8 +69,9 @@ def test_a_read_only_index_directory_is_a_clear_error_and_changes_nothing(namesp
         mount -o remount,bind,ro {index}
         touch {index}/probe 2>/dev/null && exit 99
         set +e
-        {ABSTRACTS} add {shlex.quote(str(source))} --index {index} >{out}/add.out 2>{out}/add.err; echo $? >{out}/add.rc
-        {ABSTRACTS} serve --index {index} --port 9 >{out}/serve.out 2>{out}/serve.err; echo $? >{out}/serve.rc
+        timeout 120 {ABSTRACTS} add {shlex.quote(str(source))} --index {index} >{out}/add.out 2>{out}/add.err
+        echo $? >{out}/add.rc
+        timeout 120 {ABSTRACTS} serve --index {index} --port 9 >{out}/serve.out 2>{out}/serve.err; echo $? >{out}/serve.rc
     """)
     if ran.returncode == 99:
         pytest.skip("a read-only bind mount still accepts writes here")
