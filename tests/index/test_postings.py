@@ -15,9 +15,10 @@ from index.postings import (
     refresh_postings,
     save_postings,
 )
-from index.store import LEXICAL_TABLE, Store
+from index.store import Store
 from search.filters import Filters
-from search.lexical import Lexical, query_words
+from search.lexical import Lexical
+from tests.fts5_reference import fts5_bm25
 
 WORDS = "graph neural network protein folding language model judge retrieval sparse dense attention".split()
 
@@ -27,14 +28,6 @@ def synthetic_paper(i: int) -> Paper:
     title = " ".join(WORDS[j % len(WORDS)] for j in range(i % 5, i % 5 + 3))
     abstract = " ".join(WORDS[(i * j) % len(WORDS)] for j in range(1, 8 + i % 13))
     return Paper(id=f"p{i}", title=title.title(), abstract=f"We study {abstract}.", year=2000 + i % 20)
-
-
-def fts5_scores(store: Store, query: str) -> dict[int, float]:
-    """Return every matching paper's score from SQLite FTS5's own bm25(), the reference."""
-    match = " OR ".join(f'"{w}"' for w in query_words(query))
-    rows = store.conn.execute(f"SELECT rowid, -bm25({LEXICAL_TABLE}, 2.0, 1.0) FROM {LEXICAL_TABLE} "
-                              f"WHERE {LEXICAL_TABLE} MATCH ?", [match]).fetchall()
-    return dict(rows)
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def store(tmp_path) -> Store:
 
 
 def assert_same_as_fts5(lexical: Lexical, store: Store, query: str) -> None:
-    expected = fts5_scores(store, query)
+    expected = dict(fts5_bm25(store, query))
     got = dict(lexical.search(query, len(expected) + 5))
     assert got.keys() == expected.keys()
     for num, score in expected.items():

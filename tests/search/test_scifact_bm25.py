@@ -10,11 +10,12 @@ import pytest
 
 from data.corpus import read_corpus
 from data.paper import Paper
-from index.store import LEXICAL_TABLE, Store
+from index.store import Store
 from search.evaluation import judged, read_qrels, read_queries
-from search.lexical import Lexical, query_words
+from search.lexical import Lexical
 from search.metrics import evaluate
 from tests.conftest import shared_file
+from tests.fts5_reference import fts5_bm25
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +31,11 @@ def scifact(tmp_path_factory):
     store.close()
 
 
-def fts5_top(store: Store, query: str, k: int, title_weight: float) -> list[tuple[int, float]]:
-    """Return SQLite FTS5's own bm25() ranking for the query's words, the reference the postings must equal."""
-    match = " OR ".join(f'"{w}"' for w in query_words(query))
-    return store.conn.execute(
-        f"SELECT rowid, -bm25({LEXICAL_TABLE}, {title_weight}, 1.0) AS s FROM {LEXICAL_TABLE} "
-        f"WHERE {LEXICAL_TABLE} MATCH ? ORDER BY s DESC, rowid LIMIT ?", [match, k]).fetchall()
-
-
 def test_postings_score_every_claim_as_fts5(scifact):
     store, _, queries, _ = scifact
     lexical = Lexical(store)
     for text in queries.values():
-        expected = fts5_top(store, text, 20, 2.0)
+        expected = fts5_bm25(store, text, k=20)
         got = lexical.search(text, 20)
         assert [n for n, _ in got[:10]] == [n for n, _ in expected[:10]], text
         assert [s for _, s in got] == pytest.approx([s for _, s in expected], rel=1e-6), text
