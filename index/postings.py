@@ -129,7 +129,7 @@ def save_postings(path: Path, postings: Postings) -> None:
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
-            for array in (header, *_fields_of(postings)):
+            for array in (header, *(getattr(postings, name) for name in _FIELDS)):
                 np.lib.format.write_array(handle, np.ascontiguousarray(array), allow_pickle=False)
 
     write_atomic(Path(path), write)
@@ -158,10 +158,6 @@ def load_postings(path: Path, mmap: bool = True) -> Postings | None:
         return Postings(*arrays[1:], generation=int(header["generation"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _fields_of(postings: Postings) -> list[np.ndarray]:
-    return [getattr(postings, name) for name in _FIELDS]
 
 
 def papers_behind(store: Store, generation: int) -> int:
