@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import sqlite3
 from contextlib import asynccontextmanager
@@ -13,10 +12,13 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.body_limit import BodyLimitMiddleware
 from api.engine import Engine
+from api.net import LOOPBACK_NAMES, is_loopback
+from api.paper_ids import EncodedSlashMiddleware
 from api.routes import page, papers, search, service
 from api.schemas import PARSER_REJECTION, error_responses
 from api.settings import Settings
@@ -26,14 +28,11 @@ from index.store import store_failure
 log = logging.getLogger("abstracts.api")
 
 
-def is_loopback(host: str) -> bool:
-    """Return whether a listen address only accepts local connections."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def served_hosts(settings: Settings) -> list[str]:
+    """Return the Host header values the server answers: loopback names on loopback, as configured elsewhere."""
+    if settings.allowed_hosts is not None:
+        return settings.allowed_hosts
+    return LOOPBACK_NAMES if is_loopback(settings.host) else ["*"]
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -51,8 +50,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             app.state.engine.save()  # a rebuilt or caught-up vector file is saved, so other workers can map it
         except IndexFailure as exc:  # a full disk must not keep the server from starting: the store is whole
             log.warning("%s", exc)
-        if app.state.read_only:
-            log.warning("listening on %s without ABSTRACTS_API_TOKEN: serving read-only", settings.host)
+        if not is_loopback(settings.host) and not settings.api_token:
+            log.warning("listening on %s without ABSTRACTS_API_TOKEN: writes are refused except from this machine",
+                        settings.host)
         yield
         if engine is None:
             app.state.engine.close()
@@ -66,10 +66,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.read_only = not is_loopback(settings.host) and not settings.api_token
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(EncodedSlashMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
+    # A page on another site can point a name it controls at 127.0.0.1 (DNS rebinding): its requests then
+    # carry that name as Host, and are refused here.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=served_hosts(settings))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -87,6 +90,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if exc.status_code == 400:
             return JSONResponse(status_code=422, content={"detail": f"body could not be parsed: {exc.detail}"})
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RecursionError)
+    async def nested_too_deeply(request: Request, exc: RecursionError) -> JSONResponse:
+        """Answer 422 to a JSON body nested too deeply to parse (Python's JSON parser recurses)."""
+        return JSONResponse(status_code=422, content={"detail": "body is nested too deeply to be a request"})
 
     @app.exception_handler(IndexFailure)
     async def index_failure(request: Request, exc: IndexFailure) -> JSONResponse:

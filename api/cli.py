@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -127,7 +128,9 @@ def serve_cmd(
     host: Annotated[Optional[str], typer.Option("--host", help="listen address [default 127.0.0.1]")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="listen port [default 8000]")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="server processes")] = 1,
-    token: Annotated[Optional[str], typer.Option("--token", help="bearer token for writes [env ABSTRACTS_API_TOKEN]")] = None,
+    token_file: Annotated[Optional[Path], typer.Option(
+        "--token-file", help="file holding the bearer token writes need (or set ABSTRACTS_API_TOKEN); "
+                             "a token is never taken on the command line, where `ps` would show it")] = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
 ) -> None:
@@ -135,22 +138,30 @@ def serve_cmd(
     import os
 
     import uvicorn
+    from pydantic import ValidationError
 
-    settings = make_settings(index=index, host=host, port=port, api_token=token, model=model, device=device)
+    from api.server_protocol import GuardedHttpToolsProtocol, raise_open_file_limit
+
+    try:
+        settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model,
+                                 device=device)
+    except ValidationError as exc:
+        fail("; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()))
     open_engine(settings).store.close()  # fail here, clearly, if there is no index
     # Worker processes read their settings from the environment; the token never reaches a log line.
     # The vector file is memory-mapped, so every worker shares one copy in the page cache.
     # Each worker's encoder gets an equal share of the cores, so workers do not fight over them.
     for key, value in (("INDEX", settings.index), ("MODEL", settings.model), ("DEVICE", settings.device),
-                       ("API_TOKEN", settings.api_token), ("HOST", settings.host), ("MMAP", "1"),
+                       ("API_TOKEN_FILE", settings.api_token_file), ("HOST", settings.host), ("MMAP", "1"),
                        ("THREADS", settings.threads or max(1, (os.cpu_count() or 1) // workers))):
         if value is not None:
             os.environ[f"ABSTRACTS_{key}"] = str(value)
+    # Each connection holds a file descriptor: room for every allowed connection, and some for the index.
+    raise_open_file_limit(settings.max_connections + 256)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)
-    # httptools parses requests (64 KiB request-line limit, answered 400); where only h11 is present, its
-    # 16 KiB limit would drop long-URL connections unanswered, so it is raised.
+    # httptools parses requests (64 KiB request-line limit, answered 400), with deadlines for slow clients.
     uvicorn.run("api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
-                log_level="warning", h11_max_incomplete_event_size=4 << 20)
+                log_level="warning", http=GuardedHttpToolsProtocol, limit_concurrency=settings.max_connections)
 
 
 import api.cli_index  # noqa: E402,F401  (registers index, add, delete, reindex, embed)

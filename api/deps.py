@@ -12,7 +12,9 @@ import faiss
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 
 from api.engine import Engine
+from api.net import is_loopback
 from api.settings import Settings
+from data.text import has_lone_surrogate
 from search.filters import Filters
 
 T = TypeVar("T")
@@ -71,13 +73,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def require_writer(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Allow a write only when the server is writable and, if a token is set, the bearer token matches."""
+    """Allow a write only from where writes may come, with the bearer token when one is set.
+
+    Without a token, only this machine may write: the connection must have arrived on a loopback address
+    (the socket actually bound, not the configured host) and name a loopback host, so neither another
+    machine nor a DNS-rebinding page can. With or without a token, a browser request from a page of another
+    origin is refused, since a page can send a form or a no-cors fetch to any server it can reach.
+    """
     settings: Settings = request.app.state.settings
-    if request.app.state.read_only:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "this server is read-only: it listens beyond loopback without ABSTRACTS_API_TOKEN set",
-        )
+    refuse_foreign_origin(request, settings)
     if settings.api_token:
         scheme, _, given = (authorization or "").partition(" ")
         # compare_digest takes the same time wherever the strings differ, so timing leaks nothing.
@@ -87,6 +91,38 @@ async def require_writer(request: Request, authorization: Annotated[str | None, 
                 "a valid 'Authorization: Bearer <token>' header is required for writes",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+    elif not local_request(request):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this server is read-only for this connection: without ABSTRACTS_API_TOKEN set, writes are accepted "
+            "only from this machine, at http://127.0.0.1 or http://localhost",
+        )
+
+
+def local_request(request: Request) -> bool:
+    """Return whether a request came in on a loopback socket and names a loopback host."""
+    server = request.scope.get("server") or ("", None)
+    host = (request.url.hostname or "").strip("[]")
+    return is_loopback(str(server[0])) and is_loopback(host)
+
+
+def refuse_foreign_origin(request: Request, settings: Settings) -> None:
+    """Answer 403 when a browser sent the request from a page of another origin than this server's."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return  # not sent by a browser page: curl, httpx, the CLI
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin != own and origin not in settings.cors_origins:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"cross-site write refused: a page at {origin} may not write to this server")
+
+
+def require_content_type(request: Request, *allowed: str) -> None:
+    """Answer 415 unless the body's media type is one the route reads (a plain-text form is not)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in allowed:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            f"content type {media_type or 'none'!r} is not accepted here; send {' or '.join(allowed)}")
 
 
 WriterDep = Depends(require_writer)
@@ -99,6 +135,14 @@ async def filters(
     category: Annotated[str | None, Query(max_length=50, description="only papers in this category")] = None,
 ) -> Filters:
     """Read the filter query parameters."""
+    return checked_filters(year_min, year_max, author, category)
+
+
+def checked_filters(year_min: int | None, year_max: int | None, author: str | None, category: str | None) -> Filters:
+    """Return the filters, or raise 422 when a text filter is not valid Unicode."""
+    for field, value in (("author", author), ("category", category)):
+        if value is not None:
+            valid_text(value, field)
     return Filters(year_min, year_max, author, category)
 
 
@@ -106,11 +150,33 @@ FiltersDep = Annotated[Filters, Depends(filters)]
 
 
 def clean_query(text: str, settings: Settings, field: str = "q") -> str:
-    """Return the query stripped, or raise 422 when it is empty or too long."""
+    """Return the query stripped, or raise 422 when it is empty, too long or not valid Unicode."""
     if not text or not text.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} is empty: type a question")
     if len(text) > settings.max_query_chars:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} is longer than {settings.max_query_chars} characters"
         )
-    return text.strip()
+    return valid_text(text, field).strip()
+
+
+def valid_text(text: str, field: str) -> str:
+    """Return the text, or raise 422 when it holds a lone surrogate (JSON allows "\\ud800"; UTF-8 does not)."""
+    if has_lone_surrogate(text):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"{field} contains an invalid character (a lone UTF-16 surrogate)")
+    return text
+
+
+def check_work(settings: Settings, texts: list[str], k: int, field: str, most: int | None = None,
+               most_name: str = "ABSTRACTS_MAX_QUERIES") -> None:
+    """Answer 413 when one request asks for more work than the settings allow, naming the limit."""
+    most = most or settings.max_queries
+    limits = ((len(texts), most, f"{field} has {len(texts)} items; at most {most} per request ({most_name})"),
+              (sum(map(len, texts)), settings.max_request_chars, f"{field} has {sum(map(len, texts)):,} characters in "
+               f"all; at most {settings.max_request_chars:,} per request (ABSTRACTS_MAX_REQUEST_CHARS)"),
+              (k * len(texts), settings.max_results, f"k x {field} asks for {k * len(texts):,} results; at most "
+               f"{settings.max_results:,} per request (ABSTRACTS_MAX_RESULTS)"))
+    for asked, limit, message in limits:
+        if asked > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, message)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from api.settings import Settings
+from data.ids import lookup_id
 from data.paper import Paper
 from index.embedder import Embedder
 from index.errors import IndexFailure, IndexNotFoundError
@@ -120,7 +121,7 @@ class Engine:
                 mode: str | None = None, reranker: str | None = None) -> Results:
         """Return papers related to one in the index."""
         with self.reading():
-            return self.searcher.similar(paper_id, k, offset, filters, mode, self.reranker_for(reranker))
+            return self.searcher.similar(lookup_id(paper_id), k, offset, filters, mode, self.reranker_for(reranker))
 
     def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
                      mode: str | None = None, reranker: str | None = None) -> Results:
@@ -135,7 +136,7 @@ class Engine:
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id."""
         with self.reading():
-            return self.store.get(paper_id)
+            return self.store.get(lookup_id(paper_id))
 
     def embed(self, texts: Sequence[str]):
         """Return the index model's vectors for texts, without indexing them."""
@@ -182,7 +183,7 @@ class Engine:
     def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
         """Delete papers by id; return (deleted, not found)."""
         with self.lock.writing():
-            return self.writer.delete(ids)
+            return self.writer.delete([lookup_id(i) for i in ids])
 
     def save(self) -> None:
         """Persist the derived FAISS index (the store is already durable); a failed write is an IndexFailure."""

@@ -162,9 +162,10 @@ class ErrorOut(BaseModel):
 
 ERROR_DESCRIPTIONS = {
     401: "write without a valid bearer token",
-    403: "the server is read-only",
     404: "no paper with this id",
-    413: "request body over the size limit, or too many papers in one batch",
+    403: "the server is read-only for this connection, or the write came from a page of another site",
+    413: "request body over the size limit, or more work than one request may ask for (the message names the limit)",
+    415: "a body of a content type the route does not read",
     422: "invalid request: a message naming the field",
     503: "the index cannot be used now (store locked, read-only or full disk); the message names the file and the fix",
 }
@@ -176,5 +177,6 @@ def error_responses(*codes: int) -> dict[int, dict]:
 
 
 # Answered by uvicorn's HTTP parser (httptools) before the app sees the request, as plain text.
-PARSER_REJECTION = {400: {"description": "the request line or headers are over the HTTP parser's 64 KiB limit",
+PARSER_REJECTION = {400: {"description": "the request line or headers are over the HTTP parser's 64 KiB limit, "
+                                         "or the Host header names no host this server serves",
                           "content": {"text/plain": {"schema": {"type": "string"}}}}}

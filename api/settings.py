@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,9 +34,33 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_token: str | None = Field(None, description="bearer token required by write endpoints")
+    api_token_file: Path | None = Field(None, description="file whose first line is the bearer token (kept out of `ps`)")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none by default")
+    allowed_hosts: list[str] | None = Field(
+        None, description="Host header values served; default: loopback names on a loopback server, any elsewhere")
     max_body_bytes: int = Field(10_000_000, description="largest accepted request body")
     max_batch: int = Field(1000, description="most papers or texts in one request")
+    max_queries: int = Field(100, ge=1, description="most queries in one POST /search")
+    max_request_chars: int = Field(200_000, ge=1, description="most characters one request may ask to embed, all texts together")
+    max_results: int = Field(2000, ge=1, description="most results one request may ask for: k times the number of queries")
     max_query_chars: int = 4096
     max_k: int = 100
     max_offset: int = 1000
+    header_timeout: float = Field(10.0, gt=0, description="seconds a client has to send a request's headers")
+    request_timeout: float = Field(60.0, gt=0, description="seconds a client has to send a whole request, body included")
+    max_connections: int = Field(2048, ge=1, description="open connections per server process; more are answered 503")
+    max_client_connections: int = Field(256, ge=1, description="open connections from one client address; more are closed")
+
+    @model_validator(mode="after")
+    def _read_token_file(self) -> "Settings":
+        """Take the token from `api_token_file` when one is named (a token given directly wins)."""
+        if self.api_token_file is not None and not self.api_token:
+            try:
+                lines = self.api_token_file.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"cannot read the token file {self.api_token_file}: {exc}") from None
+            token = lines[0].strip() if lines else ""
+            if not token:
+                raise ValueError(f"the token file {self.api_token_file} is empty")
+            self.api_token = token
+        return self

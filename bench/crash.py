@@ -1,6 +1,10 @@
 """Crash safety: SIGKILL `abstracts add` and a server taking POST /papers at random moments, then check the index.
 
-Run: .venv/bin/python bench/crash.py [--trials 20] [--seed N] [--mode both|cli|http] [--index DIR]
+Run: .venv/bin/python bench/crash.py [--trials 20] [--seed N] [--mode both|cli|http|points] [--index DIR]
+
+`--mode points` kills deterministically instead: `add`, `delete` and `reindex` to every other type, each
+started from an index of every type, at every write, fsync, rename and directory fsync of every atomic save and
+at each SQLite commit (tests/reliability/crash_points.py), and prints the unusable indexes (must be 0).
 Without --index it builds the bundled corpus into a temporary index first. Each trial copies that index.
 
 After every kill (see tests/reliability/harness.py for the checks): the index loads; every acknowledged paper
@@ -26,6 +30,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from tests.conftest import cli_env  # noqa: E402
+from tests.reliability.crash_points import REINDEX_TYPES, run_all  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
     ABSTRACTS,
     KillPlan,
@@ -84,12 +89,33 @@ def report(mode: str, trials: list[Trial], resumed: list[str]) -> None:
     print(f"  trials passing every check        : {sum(t.ok for t in trials)} of {len(trials)}")
 
 
+def kill_points(base: Path, tmp: Path) -> bool:
+    """Kill each command at each boundary, from each index type; print the table; return whether any failed."""
+    started = time.monotonic()
+    rows = []
+    for base_type in REINDEX_TYPES:
+        for command in ["add", "delete", *(f"reindex:{t}" for t in REINDEX_TYPES if t != base_type)]:
+            work = tmp / f"points-{base_type}-{command.replace(':', '-')}"
+            trials = run_all(base, work, [command], base_type=base_type)
+            unusable = [t for t in trials if t.unusable]
+            points = sorted({t.point.split("#")[0].split(":")[0] for t in trials})
+            rows.append((base_type, command, len(trials), sum(t.killed for t in trials), len(unusable)))
+            print(f"  from {base_type:8s} {command:17s}: {len(trials):2d} boundaries ({', '.join(points)}), "
+                  f"{rows[-1][3]} killed there, {len(unusable)} unusable"
+                  + (f": {[(t.point, t.problems[:2]) for t in unusable[:3]]}" if unusable else ""), flush=True)
+            shutil.rmtree(work, ignore_errors=True)
+    kills = sum(r[3] for r in rows)
+    print(f"\ndeterministic kills ({time.monotonic() - started:.0f} s): {len(rows)} commands x index types, "
+          f"{sum(r[2] for r in rows)} boundaries, {kills} kills, {sum(r[4] for r in rows)} unusable indexes")
+    return any(r[4] or r[3] != r[2] for r in rows)
+
+
 def main() -> None:
     """Run the trials and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20, help="kills per mode (at least 20 for the figures)")
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--mode", choices=("both", "cli", "http"), default="both")
+    parser.add_argument("--mode", choices=("both", "cli", "http", "points"), default="both")
     parser.add_argument("--index", type=Path)
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
@@ -102,6 +128,8 @@ def main() -> None:
             base = tmp / "base"
             subprocess.run([str(ABSTRACTS), "index", "--index", str(base)], check=True, capture_output=True, env=cli_env())
         failed = False
+        if args.mode == "points":
+            failed |= kill_points(base, tmp)
         if args.mode in ("both", "cli"):
             started = time.monotonic()
             full = cli_kill_trial(base, tmp / "cli-full", "full", plan=None)

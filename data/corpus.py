@@ -12,13 +12,14 @@ from data.paper import Paper, ReadReport, Rejected
 from data.readers.arxiv import read_arxiv
 from data.readers.beir import read_beir
 from data.readers.csv_reader import read_csv
-from data.readers.jsonl import read_jsonl
+from data.readers.jsonl import read_json_array, read_jsonl
 from data.readers.seed_page import read_seed_page
 
 Reader = Callable[..., Iterator["Paper | Rejected"]]
 FORMATS: dict[str, Reader] = {
     "seed": read_seed_page,
     "jsonl": read_jsonl,
+    "json": read_json_array,
     "csv": read_csv,
     "beir": read_beir,
     "arxiv": read_arxiv,

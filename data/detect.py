@@ -18,13 +18,15 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
 
 def detect_format(path: Path | str) -> str:
-    """Return "seed", "jsonl", "csv", "beir" or "arxiv" for the file, or raise CorpusError."""
+    """Return "seed", "jsonl", "json", "csv", "beir" or "arxiv" for the file, or raise CorpusError."""
     path = require_file(path)
     lines = _head_lines(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    if lines and lines[0].lstrip("\ufeff").startswith("[") and not {".jsonl", ".ndjson"} & set(suffixes):
+        return "json"  # one JSON array of paper objects (a one-line array is no CSV header)
     json_format = _json_format(lines)
     if json_format:
         return json_format
-    suffixes = [s.lower() for s in path.suffixes]
     if ".csv" in suffixes:
         return "csv"
     if any(is_paper_header(line) for line in lines):
@@ -34,7 +36,7 @@ def detect_format(path: Path | str) -> str:
     if JSONL_SUFFIXES & set(suffixes):
         return "jsonl"
     raise CorpusError(
-        f"cannot tell the format of {path}: it looks like none of seed, jsonl, csv, beir, arxiv; "
+        f"cannot tell the format of {path}: it looks like none of seed, jsonl, json, csv, beir, arxiv; "
         "name it with the --format option (e.g. --format jsonl)"
     )
 

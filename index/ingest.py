@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from data.paper import Paper, Rejected
-from data.readers.lines import open_binary
+from data.readers.lines import GZIP_ERRORS, open_binary
 from index.writer import WriteReport
 
 CHUNK = 4096  # papers per transaction: a killed build resumes from the last committed chunk
@@ -33,11 +33,15 @@ class IngestReport:
 
 def count_records(path: Path) -> int | None:
     """Return the number of lines of a line-based corpus file (gzip too), for the progress bar's time left."""
+    lines, last = 0, b"\n"
     try:
         with open_binary(Path(path)) as handle:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) + 1
-    except (OSError, EOFError):
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+    except GZIP_ERRORS:
         return None
+    return lines + (last != b"\n")  # a last line without a newline counts too
 
 
 def make_progress(show: bool) -> Progress:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from data.paper import Paper
+from index.crashpoints import reach
 from index.errors import DamagedIndexError, IndexFailure, StoreUnavailableError
 
 SCHEMA = """
@@ -74,6 +75,16 @@ class StoredState:
     num: int
     content_hash: str
     text_hash: str
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one committed write changed: its generation, vector ids removed and added, updates not applied."""
+
+    generation: int
+    removed: np.ndarray
+    added: dict[str, int]
+    stale: list[Paper]
 
 
 def _paper_from_row(row: Sequence) -> Paper:
@@ -301,15 +312,18 @@ class Store:
         inserts: Sequence[tuple[Paper, np.ndarray]],
         metadata_updates: Sequence[Paper],
         deletes: Sequence[str],
-    ) -> int:
-        """Apply one batch in one transaction and return the new generation.
+    ) -> "Written":
+        """Apply one batch in one transaction and say what it changed.
 
-        A paper whose text changed is deleted and inserted again, so it gets a new
-        vector id: the FAISS index then only ever sees adds and removes.
+        A paper whose text changed is deleted and inserted again, so it gets a new vector id: the FAISS
+        index then only ever sees adds and removes. Everything is decided inside the transaction: the
+        vector ids removed are the ones stored at commit time, and a metadata update applies only while
+        the stored text is still the one it was checked against (another writer may have changed it since);
+        the updates that no longer apply come back as `stale`, to be embedded and written again.
         """
         with self.transaction() as gen:
             replaced = [paper.id for paper, _ in inserts]
-            self._delete(list(deletes) + replaced, gen)
+            removed = self._delete(list(deletes) + replaced, gen)
             self.conn.executemany(
                 f"INSERT INTO papers ({PAPER_COLUMNS}, content_hash, text_hash, embedding, vec_gen) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -318,22 +332,28 @@ class Store:
                     for p, v in inserts
                 ],
             )
-            self.conn.executemany(
-                "UPDATE papers SET title=?, abstract=?, authors=?, affiliations=?, date=?, year=?, "
-                "categories=?, has_code=?, source=?, content_hash=? WHERE id=?",
-                [(*_paper_values(p)[1:], p.content_hash(), p.id) for p in metadata_updates],
-            )
-            return gen
+            stale = []
+            for paper in metadata_updates:
+                cursor = self.conn.execute(
+                    "UPDATE papers SET title=?, abstract=?, authors=?, affiliations=?, date=?, year=?, "
+                    "categories=?, has_code=?, source=?, content_hash=? WHERE id=? AND text_hash=?",
+                    (*_paper_values(paper)[1:], paper.content_hash(), paper.id, paper.text_hash()),
+                )
+                if cursor.rowcount == 0:
+                    stale.append(paper)
+            added = {pid: state.num for pid, state in self.states(replaced).items()}
+            return Written(gen, np.array(removed, dtype=np.int64), added, stale)
 
-    def _delete(self, ids: Sequence[str], gen: int) -> int:
-        removed = 0
+    def _delete(self, ids: Sequence[str], gen: int) -> list[int]:
+        """Delete these ids' rows, leaving tombstones for their vector ids; return those vector ids."""
+        removed: list[int] = []
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
             nums = [r[0] for r in self.conn.execute(f"SELECT num FROM papers WHERE id IN ({marks})", chunk)]
             self.conn.executemany("INSERT OR REPLACE INTO tombstones(num, gen) VALUES (?, ?)", [(n, gen) for n in nums])
             self.conn.execute(f"DELETE FROM papers WHERE id IN ({marks})", chunk)
-            removed += len(nums)
+            removed += nums
         return removed
 
 
@@ -413,11 +433,13 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
+            reach(f"commit:{STORE_FILE}")
             try:
                 self.store.conn.execute("COMMIT")
             except sqlite3.DatabaseError as error:
                 self._rollback()
                 raise store_failure(self.store.path, error) from error
+            reach(f"committed:{STORE_FILE}")
         else:
             self._rollback()
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):

@@ -17,6 +17,7 @@ class VectorIndex:
 
     index_type = "base"
     removes_in_place = True  # False: removed ids are masked until the next rebuild
+    layout: tuple[type, ...] = ()  # the FAISS classes of a saved index of this type, outermost first
 
     def __init__(self, index: faiss.Index):
         self.index = index
@@ -125,6 +126,7 @@ class FlatIndex(VectorIndex):
     """Exact search: every query is compared with every vector."""
 
     index_type = "flat"
+    layout = (faiss.IndexIDMap2, faiss.IndexFlatIP)
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "FlatIndex":
@@ -136,6 +138,7 @@ class HNSWIndex(VectorIndex):
     """Approximate search on a navigable small-world graph; deletes are masked until a rebuild."""
 
     index_type = "hnsw"
+    layout = (faiss.IndexIDMap2, faiss.IndexHNSWFlat)
     removes_in_place = False
     M = 32
     EF_CONSTRUCTION = 80
@@ -157,6 +160,7 @@ class HNSWSQ8Index(HNSWIndex):
     """HNSW over 8-bit scalar-quantized vectors: a quarter of the vector memory."""
 
     index_type = "hnsw-sq8"
+    layout = (faiss.IndexIDMap2, faiss.IndexHNSWSQ)
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "HNSWSQ8Index":
@@ -175,6 +179,7 @@ class IVFIndex(VectorIndex):
     """Approximate search in the nearest k-means cells; removes happen in place."""
 
     index_type = "ivf"
+    layout = (faiss.IndexIVFFlat,)
     PROBE_SHARE = 20  # probe 1 cell in 20: recall@10 0.977 (ivf-sq8 0.969) on the 124k arXiv vectors
     MIN_NPROBE = 32
 
@@ -216,6 +221,7 @@ class IVFSQ8Index(IVFIndex):
     """IVF over 8-bit scalar-quantized vectors."""
 
     index_type = "ivf-sq8"
+    layout = (faiss.IndexIVFScalarQuantizer,)
 
     @classmethod
     def create(cls, dimension: int, expected: int = 0) -> "IVFSQ8Index":
@@ -243,7 +249,23 @@ def create_vector_index(index_type: str, dimension: int, expected: int = 0) -> V
         raise ValueError(f"unknown index type {index_type!r}; choose one of {', '.join(INDEX_TYPES)}") from None
 
 
-def read_vector_index(path: Path, index_type: str, mmap: bool = False) -> VectorIndex:
-    """Load a saved index of the named type; with mmap, vectors stay in the shared page cache."""
+def layout_of(index: faiss.Index) -> tuple[type, ...]:
+    """Return the FAISS classes of an index read from disk, outermost first (an IDMap and what it wraps)."""
+    if isinstance(index, faiss.IndexIDMap2):
+        return type(index), type(faiss.downcast_index(index.index))
+    return (type(index),)
+
+
+def read_vector_index(path: Path, mmap: bool = False) -> VectorIndex:
+    """Load a saved index; its type is read from the file itself, never from what describes it.
+
+    With mmap, vectors stay in the shared page cache. Raises ValueError for a file of no known type.
+    """
     flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
-    return INDEX_TYPES[index_type](faiss.read_index(str(path), flags))
+    index = faiss.read_index(str(path), flags)
+    layout = layout_of(index)
+    for cls in INDEX_TYPES.values():
+        if cls.layout == layout and index.metric_type == faiss.METRIC_INNER_PRODUCT:
+            return cls(index)
+    raise ValueError(f"{path} holds a {' over '.join(c.__name__ for c in layout)} index, which is no index type "
+                     f"of ours ({', '.join(INDEX_TYPES)})")

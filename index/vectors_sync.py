@@ -51,32 +51,36 @@ def mask_stale(vectors: VectorIndex, store: Store) -> None:
 
 def load_vectors(index_dir: Path, store: Store, index_type: str | None = None,
                  mmap: bool = False) -> tuple[VectorIndex, bool]:
-    """Return the FAISS index in step with the store, and whether it had to change."""
+    """Return the FAISS index in step with the store, and whether it had to change.
+
+    The file's own type and dimension are read from the file; the manifest only says which store
+    generation the file has at least seen (saves write the file first, then the manifest), and that
+    the store's model built it. Whatever disagrees with the store is rebuilt from the store.
+    """
     index_dir = Path(index_dir)
     try:
         manifest = Manifest.load(index_dir)
     except DamagedIndexError as exc:
         log.warning("%s; rebuilding it", exc)
         manifest = None
-    wanted = index_type or (manifest.index_type if manifest else None)
     path = index_dir / VECTORS_FILE
-    usable = manifest is not None and manifest.index_type == wanted and manifest.model == store.model() and path.exists()
-    if usable:
+    vectors = None
+    if manifest is not None and manifest.model == store.model() and path.exists():
         try:
-            vectors = read_vector_index(path, wanted, mmap=mmap and manifest.generation == store.generation())
-        except (RuntimeError, KeyError) as exc:
+            vectors = read_vector_index(path, mmap=mmap and manifest.generation == store.generation())
+        except (RuntimeError, KeyError, ValueError) as exc:
             log.warning("the vector file %s is unreadable (%s); rebuilding it from the store", path, exc)
-            usable = False
-    if not usable:
+    wanted = index_type or (vectors.index_type if vectors else None) or (manifest.index_type if manifest else None)
+    if vectors is None or vectors.index_type != wanted or vectors.dimension != store.dimension():
         return rebuild_vectors(store, wanted), True
     mask_stale(vectors, store)
-    if manifest.generation == store.generation():
-        return vectors, False
-    catch_up(vectors, store, manifest.generation)
+    changed = manifest.generation != store.generation()
+    if changed:
+        catch_up(vectors, store, manifest.generation)
     if vectors.count != store.count():
         log.warning("the vector file %s disagrees with the store; rebuilding it", path)
         return rebuild_vectors(store, wanted), True
-    return vectors, True
+    return vectors, changed
 
 
 def in_memory(vectors: VectorIndex) -> VectorIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +12,15 @@ import numpy as np
 from data.paper import Paper
 from index.embedder import Embedder
 from index.errors import ModelMismatchError
-from index.store import Store
-from index.vector_index import VectorIndex
-from index.manifest import Manifest
-from index.postings import refresh_postings
-from index.vector_index import default_index_type
+from index.atomic import remove_orphans
+from index.manifest import MANIFEST_FILE, Manifest
+from index.postings import POSTINGS_FILE, refresh_postings
+from index.save_lock import save_lock
+from index.store import Store, Written
+from index.vector_index import VECTORS_FILE, VectorIndex, default_index_type
 from index.vectors_sync import catch_up, in_memory, load_vectors, rebuild_vectors, save_vectors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -105,7 +109,7 @@ class IndexWriter:
         latest: dict[str, Paper] = {}
         given: dict[str, np.ndarray] = {}
         for position, paper in enumerate(papers):
-            latest[paper.id] = paper  # a later record with the same id wins
+            latest[paper.id] = paper  # the doors report duplicate ids; here a later record wins
             if vectors is not None:
                 given[paper.id] = vectors[position]
         states = self.store.states(list(latest))
@@ -124,21 +128,17 @@ class IndexWriter:
                 report.updated.append(paper.id)
             else:
                 report.unchanged.append(paper.id)
-        if not to_embed and not metadata_only:
-            return report
-        index = self._writable_vectors()  # binds the model before the first write
-        if vectors is not None:
-            embeddings = np.array([given[p.id] for p in to_embed], dtype=np.float32).reshape(len(to_embed), -1)
-        else:
-            embeddings = self.embedder.encode([p.text() for p in to_embed])
-        replaced = np.array([states[p.id].num for p in to_embed if p.id in states], dtype=np.int64)
-        self._committed(self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[]))
-        index.remove(replaced)
-        if to_embed:
-            stored = self.store.states([p.id for p in to_embed])
-            nums = np.array([stored[p.id].num for p in to_embed], dtype=np.int64)
-            index.add(nums, embeddings)
-        self._dirty = True
+        if to_embed or metadata_only:
+            self._writable_vectors()  # binds the model before the first write
+        while to_embed or metadata_only:
+            if vectors is not None and all(p.id in given for p in to_embed):
+                embeddings = np.array([given[p.id] for p in to_embed], dtype=np.float32).reshape(len(to_embed), -1)
+            else:
+                embeddings = self.embedder.encode([p.text() for p in to_embed])
+            written = self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[])
+            self._apply(written, to_embed, embeddings)
+            # Another process changed the text of these papers after we checked them: embed ours and write again.
+            to_embed, metadata_only = written.stale, []
         return report
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -147,11 +147,32 @@ class IndexWriter:
         found = [pid for pid in dict.fromkeys(ids) if pid in states]
         missing = [pid for pid in dict.fromkeys(ids) if pid not in states]
         if found:
-            vectors = self._writable_vectors()
-            self._committed(self.store.write([], [], deletes=found))
-            vectors.remove(np.array([states[pid].num for pid in found], dtype=np.int64))
-            self._dirty = True
+            self._writable_vectors()
+            self._apply(self.store.write([], [], deletes=found), [], None)
         return found, missing
+
+    def _apply(self, written: Written, inserted: Sequence[Paper], embeddings: np.ndarray | None) -> None:
+        """Bring the FAISS index in step with a committed write; if that fails, rebuild it from the store.
+
+        The write is already durable, so a failure here must not fail it: the index is derived data.
+        """
+        try:
+            index = self._writable_vectors()
+            index.remove(written.removed)
+            if len(inserted):
+                nums = np.array([written.added[p.id] for p in inserted], dtype=np.int64)
+                index.add(nums, embeddings)
+            self._committed(written.generation)
+        except Exception:  # noqa: BLE001 - any FAISS failure: the store is the truth, rebuild from it
+            log.exception("updating the vector index after a committed write failed; rebuilding it from the store")
+            self.synced = self.store.generation()
+            self._vectors = rebuild_vectors(self.store, self._index_type or self._vectors_type())
+            self._mmap = False
+        self._dirty = True
+
+    def _vectors_type(self) -> str | None:
+        """Return the type of the loaded index, if one is loaded and readable."""
+        return getattr(self._vectors, "index_type", None)
 
     def rebuild(self, index_type: str | None = None) -> VectorIndex:
         """Rebuild the FAISS index from the stored embeddings, as `index_type`, and save it."""
@@ -163,19 +184,30 @@ class IndexWriter:
         return self._vectors
 
     def save(self, force: bool = False) -> None:
-        """Write the FAISS file and manifest atomically if anything changed, and the postings file if it lags."""
+        """Write the FAISS file and manifest atomically if anything changed, and the postings file if it lags.
+
+        Under the index's save lock, and caught up with the store first: a saved file is never older than
+        the manifest it replaces, so a crash between the two renames leaves a manifest whose generation is
+        a lower bound of the file's (catching up from it again is harmless).
+        """
         if self.store.model() is None:
             return
-        vectors = self.vectors
-        manifest = Manifest.load_if_whole(self.index_dir)
-        pinned = self._index_type is not None or bool(manifest and manifest.pinned)
-        wanted = default_index_type(self.store.count())
-        if not pinned and vectors.index_type != wanted:
-            # The corpus crossed the size threshold: switch between exact and approximate search.
-            self.synced = self.store.generation()
-            self._vectors = vectors = rebuild_vectors(self.store, wanted)
-            force = True
-        if self._dirty or force:
-            save_vectors(self.index_dir, vectors, self.store, self.synced, pinned)
-            self._dirty = False
-        refresh_postings(self.index_dir, self.store)  # independent of the vector index type
+        with save_lock(self.index_dir):
+            for name in (VECTORS_FILE, MANIFEST_FILE, POSTINGS_FILE):
+                remove_orphans(self.index_dir / name)  # temporary files of a killed save
+            if self.lagging():
+                self.refresh()
+                self._dirty = True
+            vectors = self.vectors
+            manifest = Manifest.load_if_whole(self.index_dir)
+            pinned = self._index_type is not None or bool(manifest and manifest.pinned)
+            wanted = default_index_type(self.store.count())
+            if not pinned and vectors.index_type != wanted:
+                # The corpus crossed the size threshold: switch between exact and approximate search.
+                self.synced = self.store.generation()
+                self._vectors = vectors = rebuild_vectors(self.store, wanted)
+                force = True
+            if self._dirty or force:
+                save_vectors(self.index_dir, vectors, self.store, self.synced, pinned)
+                self._dirty = False
+            refresh_postings(self.index_dir, self.store)  # independent of the vector index type

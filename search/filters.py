@@ -9,6 +9,11 @@ import numpy as np
 from index.store import Store
 
 
+def like_literal(text: str) -> str:
+    """Return `text` escaped so that SQL LIKE (with ESCAPE '\\') matches it literally: % and _ are no wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions a hit must meet; None means no restriction."""
@@ -43,10 +48,11 @@ class Filters:
             clauses.append("EXISTS (SELECT 1 FROM json_each(papers.authors) WHERE lower(value) = lower(?))")
             args.append(self.author.strip())
         if self.category:
-            # "CL" matches "cs.CL", and "cs.CL" matches itself.
+            # "CL" matches "cs.CL", and "cs.CL" matches itself; the value is text, never a LIKE pattern.
             clauses.append(
                 "EXISTS (SELECT 1 FROM json_each(papers.categories) "
-                "WHERE lower(value) = lower(?) OR lower(value) LIKE '%.' || lower(?))"
+                "WHERE lower(value) = lower(?) OR lower(value) LIKE '%.' || lower(?) ESCAPE '\\')"
             )
-            args += [self.category.strip(), self.category.strip()]
+            category = self.category.strip()
+            args += [category, like_literal(category)]
         return " AND ".join(clauses) or "1", args

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep, off_loop, quick_read
+from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep, off_loop, quick_read, require_content_type
+from api.paper_ids import path_id
 from api.routes.search import MAX_OFFSET, MODE_HELP, as_json, checked_mode, search_out
 from api.schemas import (
     DeleteOut,
@@ -23,6 +24,7 @@ from api.schemas import (
 )
 from data.corpus import read_corpus
 from data.errors import CorpusError
+from data.ids import FirstOfEachId
 from data.paper import Paper, Rejected
 from data.readers.fields import (
     ABSTRACT_FALLBACKS,
@@ -33,8 +35,6 @@ from data.readers.fields import (
 from search.searcher import UnknownPaperError
 
 router = APIRouter(prefix="/papers", tags=["papers"])
-MAX_ID = 512
-MAX_FIELD = 100_000
 UPLOAD_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".gz"}
 
 PAPERS_BODY = {
@@ -62,23 +62,18 @@ def not_found(paper_id: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no paper with id {paper_id!r}")
 
 
-def check_paper(paper: Paper) -> None:
-    """Reject ids and fields too large to be a paper."""
-    if len(paper.id) > MAX_ID:
-        raise RecordError(f"field 'id' is longer than {MAX_ID} characters")
-    if len(paper.abstract) > MAX_FIELD or len(paper.title) > MAX_FIELD:
-        raise RecordError(f"title or abstract is longer than {MAX_FIELD} characters")
-
-
 def records_from_json(items: list[Any]) -> list[Paper | Rejected]:
-    """Check each JSON record on its own; a bad one is rejected with its reason."""
+    """Check each JSON record on its own, by the readers' rules; a bad one is rejected with its reason."""
     out: list[Paper | Rejected] = []
+    ids = FirstOfEachId()
     for position, item in enumerate(items):
         try:
             if not isinstance(item, dict):
                 raise RecordError(f"must be a JSON object, got {type(item).__name__}")
             paper = paper_from_record(item, DEFAULT_FIELD_MAP, "api", ABSTRACT_FALLBACKS)
-            check_paper(paper)
+            duplicate = ids.duplicate(paper.id, f"papers[{position}]")
+            if duplicate:
+                raise RecordError(duplicate)
             out.append(paper)
         except RecordError as exc:
             out.append(Rejected("request", position, f"papers[{position}]: {exc}"))
@@ -101,8 +96,8 @@ async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: in
 
 async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected]:
     """Return the submitted records from a JSON body or an uploaded file."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    require_content_type(request, "application/json", "multipart/form-data")
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -113,6 +108,8 @@ async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body is nested too deeply to be papers") from None
     if not isinstance(body, dict) or not isinstance(body.get("papers"), list) or not body["papers"]:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "papers: send {\"papers\": [ {id, title, abstract, ...}, ... ]}"
@@ -121,7 +118,7 @@ async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected
 
 
 @router.post("", response_model=PapersOut, dependencies=[WriterDep], openapi_extra=PAPERS_BODY,
-             responses=error_responses(401, 403))
+             responses=error_responses(401, 403, 415))
 async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep) -> PapersOut:
     """Add or update a batch of papers, embedded as one batch and durable once answered."""
     records = await parse_papers_body(request, settings)
@@ -156,7 +153,8 @@ async def similar(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
 ) -> Response:
-    """Return papers related to one in the index, not itself."""
+    """Return papers related to one in the index, not itself (a "/" in the id may be sent as %2F)."""
+    paper_id = path_id(paper_id)
     started = time.perf_counter()
     mode = checked_mode(engine, mode)
     try:
@@ -168,7 +166,8 @@ async def similar(
 
 @router.get("/{paper_id:path}", response_model=PaperOut, responses=error_responses(404))
 async def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
-    """Return one whole paper record."""
+    """Return one whole paper record (a "/" in the id may be sent as %2F)."""
+    paper_id = path_id(paper_id)
     paper = await quick_read(lambda: engine.get(paper_id))
     if paper is None:
         raise not_found(paper_id)
@@ -178,7 +177,8 @@ async def get_paper(paper_id: str, engine: EngineDep) -> PaperOut:
 @router.delete("/{paper_id:path}", response_model=DeleteOut, dependencies=[WriterDep],
                responses=error_responses(401, 403, 404))
 def delete_paper(paper_id: str, engine: EngineDep) -> DeleteOut:
-    """Delete one paper; it is gone from search once answered."""
+    """Delete one paper; it is gone from search once answered (a "/" in the id may be sent as %2F)."""
+    paper_id = path_id(paper_id)
     deleted, _ = engine.delete([paper_id])
     if not deleted:
         raise not_found(paper_id)

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, clean_query, off_loop, quick_read
+from api.deps import EngineDep, FiltersDep, SettingsDep, check_work, checked_filters, clean_query, off_loop, quick_read
 from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
-from search.filters import Filters
 from search.hits import Results
 from search.modes import MODES, ModeError, resolve_mode
 
@@ -78,10 +77,9 @@ async def search(
 async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSearchModeIn) -> BatchSearchOut:
     """Answer many queries in one call, each as it would be answered alone."""
     started = time.perf_counter()
-    if len(body.queries) > settings.max_batch:
-        raise HTTPException(422, f"queries has {len(body.queries)} items; at most {settings.max_batch} per call")
+    check_work(settings, body.queries, body.k, "queries")
     queries = [clean_query(q, settings, f"queries[{i}]") for i, q in enumerate(body.queries)]
-    filters = Filters(body.year_min, body.year_max, body.author, body.category)
+    filters = checked_filters(body.year_min, body.year_max, body.author, body.category)
     mode = checked_mode(engine, body.mode)
 
     def answer() -> list[SearchOut]:
@@ -96,7 +94,7 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
     """Return papers related to a pasted abstract."""
     started = time.perf_counter()
     text = clean_query(body.text, settings, "text")
-    filters = Filters(body.year_min, body.year_max, body.author, body.category)
+    filters = checked_filters(body.year_min, body.year_max, body.author, body.category)
     mode = checked_mode(engine, body.mode)
     return await quick_read(
         lambda: as_json(search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))

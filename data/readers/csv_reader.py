@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from data.errors import CorpusError
+from data.ids import FirstOfEachId
 from data.paper import Paper, Rejected
 from data.readers.fields import (
     ABSTRACT_FALLBACKS,
@@ -39,6 +40,7 @@ def _read(
     source = path.name
     bad_lines: dict[int, str] = {}
     fatal: list[Line] = []
+    ids = FirstOfEachId()
 
     def feed() -> Iterator[str]:
         """Yield decoded lines to csv, noting bad ones by number."""
@@ -87,8 +89,11 @@ def _read(
             continue
         record = {name: (value if value.strip() else None) for name, value in zip(header, row)}
         try:
-            yield paper_from_record(record, fields, source, fallbacks)
+            paper = paper_from_record(record, fields, source, fallbacks)
         except RecordError as error:
             yield Rejected(source, first_line, str(error))
+            continue
+        duplicate = ids.duplicate(paper.id, f"line {first_line}")
+        yield Rejected(source, first_line, duplicate) if duplicate else paper
     for line in fatal:
         yield Rejected(source, line.number, line.error or "unreadable")

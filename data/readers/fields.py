@@ -8,6 +8,7 @@ import re
 from typing import Mapping
 
 from data.errors import CorpusError
+from data.ids import IdError, clean_id
 from data.paper import Paper
 from data.readers.lines import type_name
 
@@ -31,6 +32,7 @@ DAY_MONTH_YEAR = re.compile(r"^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[a-
 MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})$")
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 NAME_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+")
+MAX_TEXT_CHARS = 100_000  # a title or abstract longer than this is no abstract; refused before it is embedded
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0", ""}
 
@@ -76,11 +78,24 @@ def get_text(record: Mapping, key: str) -> str | None:
 
 
 def get_id(record: Mapping, key: str) -> str | None:
-    """Return the record id as a string; ints are accepted, other types are not."""
+    """Return the record id by the id rules (data/ids.py); ints are accepted, other types are not."""
     value = record.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return get_text(record, key)
+    if not isinstance(value, str):
+        raise RecordError(f"field {key!r} must be a string, got {type_name(value)}")
+    try:
+        return clean_id(value)
+    except IdError as error:
+        raise RecordError(str(error)) from None
+
+
+def check_length(value: object, key: str) -> None:
+    """Refuse a text field over MAX_TEXT_CHARS before anything copies or tokenizes it."""
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        raise RecordError(f"field {key!r} has {len(value):,} characters; at most {MAX_TEXT_CHARS:,} are accepted")
 
 
 def split_names(text: str) -> tuple[str, ...]:
@@ -205,6 +220,8 @@ def paper_from_record(
     record: Mapping, fields: Mapping[str, str], source: str, abstract_fallbacks: tuple[str, ...] = ()
 ) -> Paper:
     """Build a Paper from a raw record using `fields` (Paper field -> key); raise RecordError."""
+    for key in (fields["title"], fields["abstract"], *abstract_fallbacks):
+        check_length(record.get(key), key)
     title = get_text(record, fields["title"]) or ""
     abstract = None
     for key in (fields["abstract"], *abstract_fallbacks):

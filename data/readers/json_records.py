@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
+from data.ids import FirstOfEachId
 from data.paper import Paper, Rejected
 from data.readers.fields import RecordError, paper_from_record
 from data.readers.lines import iter_json_objects
@@ -17,12 +18,28 @@ def papers_from_json_lines(
     prepare: Callable[[dict], dict] | None = None,
 ) -> Iterator[Paper | Rejected]:
     """Yield one Paper or Rejected per non-blank line; `prepare` reshapes a record first."""
-    for item in iter_json_objects(path):
+    yield from papers_from_objects(iter_json_objects(path), path.name, fields, fallbacks, prepare, "line")
+
+
+def papers_from_objects(
+    items: Iterable[tuple[int, dict] | Rejected],
+    source: str,
+    fields: Mapping[str, str],
+    fallbacks: tuple[str, ...] = (),
+    prepare: Callable[[dict], dict] | None = None,
+    unit: str = "line",
+) -> Iterator[Paper | Rejected]:
+    """Yield one Paper or Rejected per numbered JSON object; a repeated id is refused (the first is kept)."""
+    ids = FirstOfEachId()
+    for item in items:
         if isinstance(item, Rejected):
             yield item
             continue
         number, record = item
         try:
-            yield paper_from_record(prepare(record) if prepare else record, fields, path.name, fallbacks)
+            paper = paper_from_record(prepare(record) if prepare else record, fields, source, fallbacks)
         except RecordError as error:
-            yield Rejected(path.name, number, str(error))
+            yield Rejected(source, number, str(error))
+            continue
+        duplicate = ids.duplicate(paper.id, f"{unit} {number}")
+        yield Rejected(source, number, duplicate) if duplicate else paper

@@ -1,7 +1,8 @@
-"""Read JSON Lines papers with a configurable field mapping."""
+"""Read papers from JSON Lines, or from one JSON array of paper objects, with a configurable field mapping."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -10,8 +11,8 @@ from data.readers.fields import (
     ABSTRACT_FALLBACKS,
     resolve_field_map,
 )
-from data.readers.json_records import papers_from_json_lines
-from data.readers.lines import require_file
+from data.readers.json_records import papers_from_json_lines, papers_from_objects
+from data.readers.lines import GZIP_ERRORS, open_binary, require_file, type_name
 
 
 def read_jsonl(
@@ -25,3 +26,30 @@ def read_jsonl(
     return papers_from_json_lines(path, fields, fallbacks)
 
 
+
+
+def read_json_array(
+    path: Path | str, *, field_map: Mapping[str, str] | None = None
+) -> Iterator[Paper | Rejected]:
+    """Stream papers from a JSON file holding one array of paper objects (item numbers count from 1)."""
+    path = require_file(path)
+    fields = resolve_field_map(field_map)
+    fallbacks = () if field_map and "abstract" in field_map else ABSTRACT_FALLBACKS
+    return papers_from_objects(_array_items(path), path.name, fields, fallbacks, unit="item")
+
+
+def _array_items(path: Path) -> Iterator[tuple[int, dict] | Rejected]:
+    """Yield (item number, object) for each item of the file's array, or one Rejected for a file that is none."""
+    try:
+        with open_binary(path) as handle:
+            value = json.loads(handle.read().decode("utf-8-sig"))
+    except (ValueError, RecursionError, *GZIP_ERRORS) as error:
+        yield Rejected(path.name, 1, f"not a readable JSON array of papers ({error}); for one paper object per "
+                                     "line, use JSON Lines (--format jsonl)")
+        return
+    if not isinstance(value, list):
+        yield Rejected(path.name, 1, f"the file holds a JSON {type_name(value)}, not an array of paper objects")
+        return
+    for number, item in enumerate(value, 1):
+        yield (number, item) if isinstance(item, dict) else \
+            Rejected(path.name, number, f"array item must be an object, got {type_name(item)}")

@@ -16,6 +16,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 # Errors a damaged gzip stream raises part way through reading.
 GZIP_ERRORS = (OSError, EOFError, zlib.error)
+# A line longer than this is refused without being held whole: a record with a 100,000-character abstract
+# (fields.MAX_TEXT_CHARS) and its metadata is far shorter, and a 200 MB line is not a paper.
+MAX_LINE_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,20 @@ def iter_lines(path: Path, keep_ends: bool = False) -> Iterator[Line]:
     with open_binary(path) as handle:
         while True:
             try:
-                raw = handle.readline()
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+                too_long = len(raw) > MAX_LINE_BYTES
+                piece = raw
+                while piece and not piece.endswith(b"\n") and too_long:
+                    piece = handle.readline(MAX_LINE_BYTES)  # skip the rest of the line, a piece at a time
             except GZIP_ERRORS as error:
-                yield Line(number + 1, "", f"corrupt gzip data: {error}", fatal=True)
+                yield Line(number + 1, "", f"corrupt gzip data in {path.name}: {error}", fatal=True)
                 return
             if not raw:
                 return
             number += 1
+            if too_long:
+                yield Line(number, "", f"line is longer than {MAX_LINE_BYTES >> 20} MiB: no paper record is that long")
+                continue
             if number == 1 and raw.startswith(UTF8_BOM):
                 raw = raw[len(UTF8_BOM) :]
             if not keep_ends:

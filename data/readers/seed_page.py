@@ -11,7 +11,7 @@ from typing import Iterator
 
 from data.errors import CorpusError
 from data.paper import Paper, Rejected
-from data.readers.fields import MONTHS, RecordError, clean_text, make_date, split_list, split_names
+from data.readers.fields import MONTHS, RecordError, check_length, clean_text, make_date, split_list, split_names
 from data.readers.lines import Line, iter_lines, require_file
 
 # A paper opens with its category glued to its date, e.g. "CLAug 5, 2022" or "AIMar 19Code".
@@ -91,6 +91,8 @@ def _build(header: Line, body: list[str], owner: str | None, capture_year: int, 
     if len(body) < 3:
         raise RecordError("paper has no abstract" if len(body) == 2 else "paper has no author line or abstract")
     title, author_line, abstract = body[0], body[1], " ".join(body[2:])
+    check_length(title, "title")
+    check_length(abstract, "abstract")
     year = int(match["year"]) if match["year"] else capture_year
     date = make_date(year, MONTHS[match["month"].lower()], int(match["day"]), header.text.strip())
     authors, affiliations = _parse_author_line(author_line, owner)

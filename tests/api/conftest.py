@@ -17,6 +17,7 @@ from api.settings import Settings
 from tests.conftest import cli_env
 
 TOKEN = "test-token-123"
+LOCAL = "http://127.0.0.1"  # TestClient base URL: a loopback host, as the served names allow
 
 
 def free_port() -> int:
@@ -62,7 +63,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 def client(index_copy):
     """A TestClient over a private copy of the bundled index, writes allowed with the test token."""
     app = create_app(Settings(index=index_copy, api_token=TOKEN))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL) as test_client:
         yield test_client
 
 

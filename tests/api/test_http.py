@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from tests.api.conftest import TOKEN
+from tests.api.conftest import LOCAL, TOKEN
 from tests.conftest import cli_json
 
 
@@ -115,7 +115,7 @@ def test_add_batch_reports_each_item_and_is_durable(client, auth, index_copy):
     hits = client.get("/search", params={"q": "position bias of LLM-as-a-judge", "k": 1}).json()
     assert ids(hits) == ["h-1"]
     # A new app over the same directory (a restart) still has every acknowledged paper.
-    with TestClient(create_app(Settings(index=index_copy))) as restarted:
+    with TestClient(create_app(Settings(index=index_copy)), base_url=LOCAL) as restarted:
         assert restarted.get("/papers/h-2").status_code == 200
         assert restarted.get("/papers/" + existing).json()["title"].endswith("(v2)")
         assert restarted.get("/stats").json()["count"] == 52
@@ -216,7 +216,7 @@ def test_invalid_json_body_is_422(client, auth):
 
 def test_body_over_the_limit_is_413(index_copy):
     app = create_app(Settings(index=index_copy, max_body_bytes=2000))
-    with TestClient(app) as small:
+    with TestClient(app, base_url=LOCAL) as small:
         response = small.post("/similar", json={"text": "x" * 5000})
         assert response.status_code == 413 and "2000 bytes" in response.json()["detail"]
 
@@ -230,19 +230,24 @@ def test_writes_need_the_token(client):
     assert client.get("/search", params={"q": "token test"}).status_code == 200  # reads need no token
 
 
-def test_non_loopback_host_without_token_is_read_only(index_copy):
+def test_a_connection_from_another_machine_without_token_is_read_only(index_copy):
+    """Decided per connection, from the address it arrived on (TestClient's base URL is that address)."""
     app = create_app(Settings(index=index_copy, host="0.0.0.0"))
-    with TestClient(app) as public:
+    paper = {"papers": [{"id": "r", "title": "R", "abstract": "Read-only test."}]}
+    with TestClient(app, base_url="http://192.0.2.10") as public:
         assert public.get("/health").json()["read_only"] is True
-        response = public.post("/papers", json={"papers": [{"id": "r", "title": "R", "abstract": "Read-only test."}]})
+        response = public.post("/papers", json=paper)
         assert response.status_code == 403 and "read-only" in response.json()["detail"]
         assert public.get("/search", params={"q": "LLM judges"}).status_code == 200
+    with TestClient(app, base_url=LOCAL) as local:
+        assert local.get("/health").json()["read_only"] is False
+        assert local.post("/papers", json=paper).status_code == 200
 
 
 def test_no_cors_unless_configured(client, index_copy):
     response = client.get("/health", headers={"Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in response.headers
     app = create_app(Settings(index=index_copy, cors_origins=["http://lab.example"]))
-    with TestClient(app) as allowed:
+    with TestClient(app, base_url=LOCAL) as allowed:
         response = allowed.get("/health", headers={"Origin": "http://lab.example"})
         assert response.headers["access-control-allow-origin"] == "http://lab.example"

@@ -68,6 +68,7 @@ def test_bad_records_and_truncated_gzip(write, split):
     compressed = gzip.compress(body(RECORDS * 200))
     papers, rejected = split(read_arxiv(write("cut.jsonl.gz", compressed[: len(compressed) // 2])))
     assert papers and len(papers) < 600
+    rejected = [r for r in rejected if not r.reason.startswith("duplicate id")]  # the records repeat 200 times
     assert len(rejected) <= 2 and rejected[-1].reason.startswith("corrupt gzip data")
 
 

@@ -53,7 +53,8 @@ def test_search_finds_neighbours_and_honours_deletes_and_filters(index_type, clu
 
     path = tmp_path / "v.faiss"
     index.save(path)
-    mapped = read_vector_index(path, index_type, mmap=True)
+    mapped = read_vector_index(path, mmap=True)
+    assert mapped.index_type == index_type and read_vector_index(path).index_type == index_type  # read from the file
     assert list(mapped.search(queries[5:6], 3)[1][0]) == list(index.search(queries[5:6], 3)[1][0])
 
 

@@ -36,7 +36,10 @@ def test_killed_server_loses_no_acknowledged_write(bundled_index, tmp_path):
 
 
 def test_the_checks_catch_a_lost_paper_a_half_batch_and_a_disagreement(index_copy):
-    """The checks can fail: a paper removed behind the engine's back is reported three ways."""
+    """The checks can fail: a paper swapped for another behind the engine's back is reported three ways.
+
+    (A paper only removed is caught by the loader itself, which rebuilds FAISS when its count disagrees with
+    the store; a swap keeps the count, so only the ids disagree.)"""
     import sqlite3
 
     from api.engine import Engine
@@ -50,6 +53,10 @@ def test_the_checks_catch_a_lost_paper_a_half_batch_and_a_disagreement(index_cop
     engine.add([Paper(id=r["id"], title=r["title"], abstract=r["abstract"]) for r in records])
     engine.close()
     with sqlite3.connect(index_copy / "papers.sqlite") as conn:
+        columns = "title, abstract, authors, affiliations, date, year, categories, has_code, source, content_hash, " \
+                  "text_hash, embedding, vec_gen"
+        conn.execute(f"INSERT INTO papers (id, {columns}) SELECT 'chk-ghost', {columns} FROM papers WHERE id = ?",
+                     (records[1]["id"],))
         conn.execute("DELETE FROM papers WHERE id = ?", (records[1]["id"],))
     verdict = verify_index(index_copy, {r["id"]: r for r in records}, {r["id"] for r in records},
                            [[r["id"] for r in records]], base_ids, cli_check=False)

@@ -21,7 +21,7 @@ from api.settings import Settings
 from index.manifest import Manifest
 from index.store import Store
 from index.vector_index import read_vector_index
-from tests.api.conftest import TOKEN, start_server, stop_server
+from tests.api.conftest import LOCAL, TOKEN, start_server, stop_server
 from tests.conftest import cli_env, run_cli
 from tests.reliability.harness import paper_record, write_jsonl
 
@@ -45,8 +45,8 @@ def assert_whole(index_dir: Path) -> None:
     store = Store(index_dir, readonly=True)
     try:
         manifest = Manifest.load(index_dir)
-        vectors = read_vector_index(index_dir / "vectors.faiss", manifest.index_type)
-        assert manifest.generation == store.generation()
+        vectors = read_vector_index(index_dir / "vectors.faiss")
+        assert manifest.generation == store.generation() and manifest.index_type == vectors.index_type
         assert set(vectors.stored_ids().tolist()) == set(store.all_nums().tolist())
     finally:
         store.close()
@@ -143,7 +143,7 @@ def test_a_locked_store_is_a_clear_error_and_changes_nothing(index_copy, tmp_pat
 def test_a_locked_store_answers_503_to_writes_and_still_serves_searches(index_copy):
     app = create_app(Settings(index=index_copy, api_token=TOKEN))
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         holder = sqlite3.connect(index_copy / "papers.sqlite", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         try:

@@ -178,14 +178,14 @@ def test_request_limits_each_have_their_own_clear_error(client, auth):
     batch = client.post("/papers", headers=auth, json={"papers": many})
     assert batch.status_code == 413 and f"at most {settings.max_batch}" in batch.json()["detail"]
     texts = client.post("/embed", json={"texts": ["x"] * (settings.max_batch + 1)})
-    assert texts.status_code == 422 and f"at most {settings.max_batch}" in texts.json()["detail"]
-    queries = client.post("/search", json={"queries": ["x"] * (settings.max_batch + 1)})
-    assert queries.status_code == 422 and f"at most {settings.max_batch}" in queries.json()["detail"]
+    assert texts.status_code == 413 and f"at most {settings.max_batch}" in texts.json()["detail"]
+    queries = client.post("/search", json={"queries": ["x"] * (settings.max_queries + 1)})
+    assert queries.status_code == 413 and f"at most {settings.max_queries}" in queries.json()["detail"]
     long = client.get("/search", params={"q": "x" * (settings.max_query_chars + 1)})
     assert long.status_code == 422 and f"longer than {settings.max_query_chars}" in long.json()["detail"]
     pasted = client.post("/similar", json={"text": "x" * (settings.max_query_chars + 1)})
     assert pasted.status_code == 422 and f"longer than {settings.max_query_chars}" in pasted.json()["detail"]
     field = client.post("/papers", headers=auth, json={"papers": [{"id": "f", "abstract": "y" * 100_001}]})
     assert field.status_code == 200 and field.json()["data"][0]["status"] == "rejected"
-    assert "longer than" in field.json()["data"][0]["reason"]
+    assert "at most 100,000 are accepted" in field.json()["data"][0]["reason"]
     assert client.get("/stats").json()["count"] == 50

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 import api.deps
 from api.app import create_app
 from api.settings import Settings
-from tests.api.conftest import TOKEN, start_server, stop_server
-from tests.conftest import ROOT, cli_env
+from tests.api.conftest import LOCAL, TOKEN, start_server, stop_server
+from tests.conftest import ABSTRACTS, ROOT, cli_env
 
 EVIL = "<img src=x onerror=window.__pwned=1>"
 SOURCE_DIRS = ("api", "data", "index", "search", "bench")
@@ -88,7 +88,7 @@ def test_the_token_is_compared_in_constant_time(index_copy, monkeypatch):
 
     monkeypatch.setattr(api.deps.hmac, "compare_digest", spy)
     app = create_app(Settings(index=index_copy, api_token=TOKEN))
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         for given in ("x" + TOKEN[1:], TOKEN[:-1] + "x", "short", TOKEN):
             answer = client.delete("/papers/no-such-paper", headers={"Authorization": f"Bearer {given}"})
             assert answer.status_code == (404 if given == TOKEN else 401)
@@ -101,17 +101,34 @@ def test_the_token_is_compared_in_constant_time(index_copy, monkeypatch):
     assert "compare_digest" in inspect.getsource(api.deps.require_writer)
 
 
-def test_a_token_given_on_the_command_line_never_reaches_the_logs(index_copy):
+def command_lines() -> str:
+    """Return every process's command line on this machine, as `ps` shows them."""
+    lines = []
+    for entry in Path("/proc").iterdir():
+        try:
+            lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return "\n".join(lines)
+
+
+def test_a_token_from_a_file_never_reaches_the_logs_or_ps(index_copy, tmp_path):
     secret = "cli-secret-token-7Q2xZ9"
-    proc, base = start_server(index_copy, args=("--token", secret))
+    token_file = tmp_path / "token"
+    token_file.write_text(secret + "\n")
+    refused = subprocess.run([str(ABSTRACTS), "serve", "--index", str(index_copy), "--token", secret],
+                             capture_output=True, text=True, env=cli_env(), timeout=120, check=False)
+    assert refused.returncode != 0 and "--token-file" in refused.stderr  # no way to put it on the command line
+    proc, base = start_server(index_copy, args=("--token-file", str(token_file), "--workers", "2"))
     try:
+        assert secret not in command_lines()
         with httpx.Client(base_url=base, timeout=120) as http:
             good = {"Authorization": f"Bearer {secret}"}
             paper = {"id": "tok-1", "abstract": "A token test."}
             assert http.post("/papers", headers=good, json={"papers": [paper]}).status_code == 200
             assert http.delete("/papers/tok-1", headers=good).status_code == 200
             assert http.delete("/papers/tok-1", headers={"Authorization": f"Bearer {secret}x"}).status_code == 401
-            assert http.post("/papers", headers=good, content=b"{not json").status_code == 422
+            assert http.post("/papers", headers={**good, "Content-Type": "application/json"}, content=b"{not json").status_code == 422
             assert http.get("/search", params={"q": secret}).status_code == 200
             assert http.get("/papers/" + secret).status_code == 404
     finally:
@@ -205,7 +222,7 @@ engine = Engine(Settings(index={str(index_copy)!r}))
 engine.add([Paper(id="pk-1", title="Pickles", abstract="No pickle is ever loaded by this engine.")])
 assert engine.search("pickle loading", k=3).hits
 engine.close()
-with TestClient(create_app(Settings(index={str(index_copy)!r}))) as client:
+with TestClient(create_app(Settings(index={str(index_copy)!r})), base_url="http://127.0.0.1") as client:
     assert client.get("/search", params={{"q": "pickle"}}).status_code == 200
     assert client.get("/papers/pk-1/similar").status_code == 200
 print("ok")
@@ -222,11 +239,11 @@ def preflight(client, origin):
 
 
 def test_cors_is_off_unless_configured(index_copy):
-    with TestClient(create_app(Settings(index=index_copy))) as client:
+    with TestClient(create_app(Settings(index=index_copy)), base_url=LOCAL) as client:
         assert "access-control-allow-origin" not in preflight(client, "http://evil.example").headers
         plain = client.get("/search", params={"q": "judges"}, headers={"Origin": "http://evil.example"})
         assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
     configured = create_app(Settings(index=index_copy, cors_origins=["http://good.example"]))
-    with TestClient(configured) as client:
+    with TestClient(configured, base_url=LOCAL) as client:
         assert preflight(client, "http://good.example").headers["access-control-allow-origin"] == "http://good.example"
         assert "access-control-allow-origin" not in preflight(client, "http://evil.example").headers
