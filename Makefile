@@ -50,6 +50,8 @@ bench-scale: install
 
 bench-reliability: install
 	$(PY) bench/crash.py --trials 20
+	$(PY) bench/crash.py --mode points
+	$(PY) bench/slow_clients.py
 	$(PY) bench/load.py --clients 50 --duration 60
 	$(PY) bench/fuzz_api.py
 

@@ -138,15 +138,10 @@ def serve_cmd(
     import os
 
     import uvicorn
-    from pydantic import ValidationError
 
     from api.server_protocol import GuardedHttpToolsProtocol, raise_open_file_limit
 
-    try:
-        settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model,
-                                 device=device)
-    except ValidationError as exc:
-        fail("; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()))
+    settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model, device=device)
     open_engine(settings).store.close()  # fail here, clearly, if there is no index
     # Worker processes read their settings from the environment; the token never reaches a log line.
     # The vector file is memory-mapped, so every worker shares one copy in the page cache.

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from api.engine import Engine
@@ -37,8 +38,12 @@ FieldMapOpt = Annotated[Optional[str], typer.Option("--field-map", help="JSONL/C
 
 
 def make_settings(**overrides) -> Settings:
-    """Return Settings from the environment, with the options the user gave on top."""
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    """Return Settings from the environment, with the options the user gave on top; exit clearly when one is bad."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {str(e['msg']).removeprefix('Value error, ')}"
+                       for e in exc.errors()))
 
 
 def fail(message: str) -> None:

@@ -166,8 +166,8 @@ def embed_cmd(
     field_map: FieldMapOpt = None,
 ) -> None:
     """Embed a corpus into resumable shards without indexing it; finished shards are skipped on a rerun."""
+    from api.engine import embedder_for
     from index.batch_embed import embed_corpus
-    from index.embedder import Embedder
 
     settings = make_settings(model=model, device=device, backend=backend, batch_size=batch_size, capture_year=capture_year)
     options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}
@@ -178,7 +178,7 @@ def embed_cmd(
     papers = [r for r in records if isinstance(r, Paper)]
     skipped = [r for r in records if isinstance(r, Rejected)]
     report_skipped(skipped)
-    embedder = Embedder(settings.model, settings.device, settings.batch_size, settings.backend)
+    embedder = embedder_for(settings)
     try:
         with make_progress(True) as progress:
             task = progress.add_task(f"embedding {source.name}", total=len(papers), rate="")

@@ -62,6 +62,12 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
+def embedder_for(settings: Settings, model: str | None = None) -> Embedder:
+    """Return the embedder the settings describe (the one place an embedder is made, for every command)."""
+    return Embedder(model or settings.model, settings.device, settings.batch_size, settings.backend, settings.threads,
+                    settings.query_backend)
+
+
 class Engine:
     """Indexing and search over one index directory, shared by the CLI and the HTTP API."""
 
@@ -75,9 +81,7 @@ class Engine:
             )
         self.store = Store(self.index_dir)
         # With no model asked for, use the one that built the index; an explicit other one is an error.
-        model = settings.model or self.store.model()
-        self.embedder = Embedder(model, settings.device, settings.batch_size, settings.backend, settings.threads,
-                                 settings.query_backend)
+        self.embedder = embedder_for(settings, settings.model or self.store.model())
         check_model(self.store, self.embedder.name)
         self.writer = IndexWriter(self.index_dir, self.embedder, settings.index_type, store=self.store,
                                   mmap=settings.mmap)
@@ -164,14 +168,16 @@ class Engine:
 
     # --- writes -------------------------------------------------------------
     def add(self, papers: Sequence[Paper]) -> WriteReport:
-        """Add or update papers as one durable batch."""
+        """Add or update papers as one durable batch; searches go on while the batch is embedded."""
+        prepared = self.writer.prepare(papers)  # embedding takes seconds: outside the lock
         with self.lock.writing():
-            return self.writer.add(papers)
+            return self.writer.commit(prepared)
 
     def add_embedded(self, papers: Sequence[Paper], vectors) -> WriteReport:
         """Add papers with vectors made elsewhere (by `abstracts embed`), embedding nothing."""
+        prepared = self.writer.prepare(papers, vectors)
         with self.lock.writing():
-            return self.writer.add(papers, vectors)
+            return self.writer.commit(prepared)
 
     def reindex(self, index_type: str | None = None):
         """Rebuild the FAISS index from the stored embeddings, compacting deletes."""

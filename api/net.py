@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
+LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"]  # as Host headers name them
 
 
 def is_loopback(host: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, model_validator
@@ -14,6 +15,10 @@ def default_index_dir() -> Path:
     return Path(platformdirs.user_data_dir("abstract-search")) / "index"
 
 
+Backend = Literal["auto", "torch", "onnx", "onnx-int8"]  # index/embedder.py BACKENDS
+IndexType = Literal["flat", "hnsw", "hnsw-sq8", "ivf", "ivf-sq8"]  # index/vector_index.py INDEX_TYPES
+
+
 class Settings(BaseSettings):
     """Configuration for every door; each field is also ABSTRACTS_<FIELD>."""
 
@@ -22,13 +27,13 @@ class Settings(BaseSettings):
     index: Path = Field(default_factory=default_index_dir, description="index directory")
     model: str | None = Field(None, description="sentence-transformers name or path; default: the index's model")
     device: str | None = Field(None, description="cpu, cuda, cuda:1...; default: cuda when available")
-    backend: str = Field("auto", description="auto, torch, onnx or onnx-int8; auto: ONNX on CPU, torch fp16 on GPU")
-    query_backend: str = Field("auto", description="backend for queries only; auto: onnx-int8 when papers run onnx, else the same")
+    backend: Backend = Field("auto", description="auto, torch, onnx or onnx-int8; auto: ONNX on CPU, torch fp16 on GPU")
+    query_backend: Backend = Field("auto", description="backend for queries only; auto: onnx-int8 when papers run onnx, else the same")
     threads: int | None = Field(None, ge=1, description="CPU threads per embedding call; default all cores (serve: an equal share per worker)")
     batch_size: int = Field(64, ge=1, le=4096, description="texts per embedding batch")
     commit_every: int = Field(4096, ge=1, description="papers per durable transaction during a build")
     reranker: str | None = Field(None, description="cross-encoder name or path; when set, hybrid+rerank is the default mode")
-    index_type: str | None = Field(None, description="flat, hnsw, hnsw-sq8, ivf, ivf-sq8; default: by corpus size")
+    index_type: IndexType | None = Field(None, description="flat, hnsw, hnsw-sq8, ivf, ivf-sq8; default: by corpus size")
     mmap: bool = Field(False, description="memory-map the vector file so server workers share one copy")
     capture_year: int | None = Field(None, description="year given to seed-page dates that have none")
     host: str = "127.0.0.1"

@@ -17,13 +17,12 @@ sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shado
 import argparse  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
-import subprocess  # noqa: E402
+
 import tempfile  # noqa: E402
 
 from tests.api.conftest import TOKEN, start_server, stop_server  # noqa: E402
-from tests.conftest import cli_env  # noqa: E402
+from tests.conftest import bench_index  # noqa: E402
 from tests.reliability.fuzz_api import fuzz  # noqa: E402
-
 
 def main() -> None:
     """Print the figures."""
@@ -35,12 +34,7 @@ def main() -> None:
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-"))
     try:
-        index_dir = tmp / "index"
-        if args.index:
-            shutil.copytree(args.index, index_dir)
-        else:
-            subprocess.run([str(Path(sys.executable).with_name("abstracts")), "index", "--index", str(index_dir)],
-                           check=True, capture_output=True, env=cli_env())
+        index_dir = bench_index(args.index, tmp)
         proc, base = start_server(index_dir, {"ABSTRACTS_API_TOKEN": TOKEN})
         try:
             report = fuzz(base, args.examples, seed=seed)
@@ -57,7 +51,6 @@ def main() -> None:
         sys.exit(1 if report.failures or report.server_errors else 0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -17,11 +17,10 @@ sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shado
 import argparse  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
 from tests.api.conftest import start_server, stop_server  # noqa: E402
-from tests.conftest import ABSTRACTS, cli_env  # noqa: E402
+from tests.conftest import bench_index  # noqa: E402
 from tests.reliability.slow_clients import run_attack, summary  # noqa: E402
 
 
@@ -34,12 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="slow-clients-"))
     try:
-        index_dir = work / "index"
-        if args.index:
-            shutil.copytree(args.index, index_dir)
-        else:
-            subprocess.run([str(ABSTRACTS), "index", "--index", str(index_dir)], env=cli_env(), check=True,
-                           capture_output=True)
+        index_dir = bench_index(args.index, work)
         limits = {k: v for k, v in os.environ.items() if k.startswith("ABSTRACTS_")}
         proc, base = start_server(index_dir, limits)
         try:

@@ -40,6 +40,17 @@ class WriteReport:
         self.rejected += other.rejected
 
 
+@dataclass
+class PreparedWrite:
+    """A batch checked against the store and embedded, ready to commit; nothing is written yet."""
+
+    report: WriteReport
+    to_embed: list[Paper]
+    embeddings: np.ndarray
+    metadata_only: list[Paper]
+    given: dict[str, np.ndarray]
+
+
 def check_model(store: Store, model_name: str) -> None:
     """Raise ModelMismatchError when the store's vectors came from another model."""
     built_with = store.model()
@@ -105,6 +116,14 @@ class IndexWriter:
 
         With `vectors` (one per paper, from `abstracts embed`), nothing is embedded here.
         """
+        return self.commit(self.prepare(papers, vectors))
+
+    def prepare(self, papers: Sequence[Paper], vectors: np.ndarray | None = None) -> "PreparedWrite":
+        """Check a batch against the store and embed what is new or changed; write nothing.
+
+        Needs no lock: it only reads the store. `commit` re-checks inside its transaction what another
+        writer may have changed since.
+        """
         report = WriteReport()
         latest: dict[str, Paper] = {}
         given: dict[str, np.ndarray] = {}
@@ -128,18 +147,28 @@ class IndexWriter:
                 report.updated.append(paper.id)
             else:
                 report.unchanged.append(paper.id)
+        return PreparedWrite(report, to_embed, self._embeddings(to_embed, given), metadata_only, given)
+
+    def commit(self, prepared: "PreparedWrite") -> WriteReport:
+        """Write a prepared batch as one transaction and bring FAISS in step (the caller holds the write lock)."""
+        to_embed, embeddings, metadata_only = prepared.to_embed, prepared.embeddings, prepared.metadata_only
         if to_embed or metadata_only:
             self._writable_vectors()  # binds the model before the first write
         while to_embed or metadata_only:
-            if vectors is not None and all(p.id in given for p in to_embed):
-                embeddings = np.array([given[p.id] for p in to_embed], dtype=np.float32).reshape(len(to_embed), -1)
-            else:
-                embeddings = self.embedder.encode([p.text() for p in to_embed])
             written = self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[])
             self._apply(written, to_embed, embeddings)
             # Another process changed the text of these papers after we checked them: embed ours and write again.
             to_embed, metadata_only = written.stale, []
-        return report
+            embeddings = self._embeddings(to_embed, prepared.given)
+        return prepared.report
+
+    def _embeddings(self, papers: Sequence[Paper], given: dict[str, np.ndarray]) -> np.ndarray:
+        """Return the vectors of these papers: the ones given (from `abstracts embed`), else embedded now."""
+        if not papers:
+            return np.zeros((0, self.store.dimension() or 0), dtype=np.float32)  # loads no model
+        if given and all(p.id in given for p in papers):
+            return np.array([given[p.id] for p in papers], dtype=np.float32).reshape(len(papers), -1)
+        return self.embedder.encode([p.text() for p in papers])
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
         """Delete papers by id; return (deleted, not found)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
 from data.paper import Paper
 
 RERANK_DEPTH = 50  # how many fused candidates the cross-encoder rescores
+_LOAD_LOCK = threading.Lock()  # concurrent first requests would each load a copy (as the embedder once did)
 
 
 @lru_cache(maxsize=2)
@@ -24,6 +26,7 @@ def rerank(name_or_path: str, query: str, papers: Sequence[Paper], device: str |
     """Return one cross-encoder relevance score per paper for the query."""
     if not papers:
         return []
-    model = load_reranker(name_or_path, device)
+    with _LOAD_LOCK:
+        model = load_reranker(name_or_path, device)
     scores = model.predict([(query, paper.text()) for paper in papers], show_progress_bar=False)
     return [float(s) for s in scores]

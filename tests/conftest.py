@@ -61,3 +61,13 @@ def index_copy(bundled_index, tmp_path) -> Path:
     target = tmp_path / "index"
     shutil.copytree(bundled_index, target)
     return target
+
+
+def bench_index(given: Path | None, work: Path) -> Path:
+    """Return a private copy of the index a benchmark was given, or the bundled corpus built into `work`."""
+    index_dir = work / "index"
+    if given is not None:
+        shutil.copytree(given, index_dir)
+    else:
+        run_cli("index", "--index", str(index_dir), check=True)
+    return index_dir

@@ -156,3 +156,33 @@ def test_searches_during_1000_adds_and_100_deletes(index_copy):
             assert [page["results"][0]["id"] for page in answer.json()["data"]] == [r["id"] for r in sample]
     finally:
         stop_server(proc)
+
+
+def test_searches_go_on_while_a_large_batch_is_embedded(index_copy):
+    """The write lock is held for the commit only: searches answer while the batch is still being embedded."""
+    import pytest
+
+    from api.engine import Engine
+    from api.settings import Settings
+    from data.paper import Paper
+
+    engine = Engine(Settings(index=index_copy))
+    try:
+        engine.search("warm up", k=3)
+        papers = [Paper(id=r["id"], title=r["title"], abstract=r["abstract"])
+                  for r in (paper_record("emb", i) for i in range(300))]
+        writer = threading.Thread(target=engine.add, args=(papers,))
+        started = time.monotonic()
+        writer.start()
+        before_commit = 0
+        while writer.is_alive():
+            hits = engine.search("papers on LLM judges", k=5).hits
+            assert hits
+            if engine.count() == BASE_COUNT and writer.is_alive():
+                before_commit += 1
+        if time.monotonic() - started < 1.0:
+            pytest.skip("the batch embedded in under a second here: too fast to search during it")
+        assert before_commit >= 3, f"only {before_commit} searches answered while the batch was embedded"
+        assert engine.count() == BASE_COUNT + 300
+    finally:
+        engine.close()

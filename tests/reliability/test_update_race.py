@@ -97,6 +97,8 @@ def test_concurrent_updates_of_one_id_never_mix_two_texts(index_copy):
         stale_hash = [p.id for p, _ in rows if states[p.id].text_hash != p.text_hash()]
     finally:
         engine.close()
+    print(f"{current[0] + 1} ids raced for {RACE_S} s; {len(seen_mixed)} ids seen mixed while racing; "
+          f"{len(mixed)} of {len(rows)} final rows mixed")
     assert len(rows) >= 10
     assert not seen_mixed, f"{len(seen_mixed)} ids were committed with another text's embedding: {sorted(seen_mixed)[:5]}"
     assert not mixed, f"{len(mixed)} of {len(rows)} rows hold another text's embedding: {mixed[:5]}"
