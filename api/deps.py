@@ -13,6 +13,7 @@ from fastapi import Depends, Header, HTTPException, Query, Request, status
 
 from api.engine import Engine
 from api.net import is_loopback
+from api.schemas import FiltersIn
 from api.settings import Settings
 from data.text import has_lone_surrogate
 from search.filters import Filters
@@ -128,22 +129,18 @@ def require_content_type(request: Request, *allowed: str) -> None:
 WriterDep = Depends(require_writer)
 
 
-async def filters(
-    year_min: Annotated[int | None, Query(ge=0, le=3000, description="only papers from this year on")] = None,
-    year_max: Annotated[int | None, Query(ge=0, le=3000, description="only papers up to this year")] = None,
-    author: Annotated[str | None, Query(max_length=200, description="only papers by this author")] = None,
-    category: Annotated[str | None, Query(max_length=50, description="only papers in this category")] = None,
-) -> Filters:
+async def filters(params: Annotated[FiltersIn, Query()]) -> Filters:
     """Read the filter query parameters."""
-    return checked_filters(year_min, year_max, author, category)
+    return checked_filters(params)
 
 
-def checked_filters(year_min: int | None, year_max: int | None, author: str | None, category: str | None) -> Filters:
+def checked_filters(params: FiltersIn) -> Filters:
     """Return the filters, or raise 422 when a text filter is not valid Unicode."""
-    for field, value in (("author", author), ("category", category)):
+    for field in ("author", "category"):
+        value = getattr(params, field)
         if value is not None:
             valid_text(value, field)
-    return Filters(year_min, year_max, author, category)
+    return Filters(params.year_min, params.year_max, params.author, params.category)
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]

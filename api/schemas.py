@@ -30,15 +30,20 @@ class SearchOut(BaseModel):
     took_ms: float
 
 
-class BatchSearchIn(BaseModel):
-    """Many queries answered in one call."""
+class FiltersIn(BaseModel):
+    """The metadata filters, the same in a query string and in a JSON body."""
 
-    queries: list[str] = Field(min_length=1)
-    k: int = Field(10, ge=1, le=100)
     year_min: int | None = Field(None, ge=0, le=3000, description="only papers from this year on")
     year_max: int | None = Field(None, ge=0, le=3000, description="only papers up to this year")
     author: str | None = Field(None, max_length=200, description="only papers by this author")
     category: str | None = Field(None, max_length=50, description="only papers in this category")
+
+
+class BatchSearchIn(FiltersIn):
+    """Many queries answered in one call."""
+
+    queries: list[str] = Field(min_length=1)
+    k: int = Field(10, ge=1, le=100)
 
 
 class BatchSearchOut(BaseModel):
@@ -49,16 +54,12 @@ class BatchSearchOut(BaseModel):
     took_ms: float
 
 
-class SimilarTextIn(BaseModel):
+class SimilarTextIn(FiltersIn):
     """A pasted abstract to find related papers for."""
 
     text: str = Field(min_length=1)
     k: int = Field(10, ge=1, le=100)
     offset: int = Field(0, ge=0, le=1000)
-    year_min: int | None = Field(None, ge=0, le=3000, description="only papers from this year on")
-    year_max: int | None = Field(None, ge=0, le=3000, description="only papers up to this year")
-    author: str | None = Field(None, max_length=200, description="only papers by this author")
-    category: str | None = Field(None, max_length=50, description="only papers in this category")
 
 
 class PaperOut(BaseModel):

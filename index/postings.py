@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.atomic import write_atomic
-from index.store import LEXICAL_TABLE, Store
+from index.store import Store
 
 POSTINGS_FILE = "lexical.postings"
 MAX_TERM_BYTES = 48  # longer tokens (formulas, URLs) are left out of the postings; nobody types them
@@ -110,17 +110,8 @@ def postings_from_instances(chunks: Iterable[Sequence[tuple[str, int, str]]], nu
 
 def build_postings(store: Store) -> Postings:
     """Read every paper's term counts from the store's FTS5 index, as of one consistent generation."""
-    conn = store.conn
-    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{LEXICAL_TABLE}_instances "
-                 f"USING fts5vocab(main, {LEXICAL_TABLE}, instance)")
-    conn.execute("BEGIN")  # one read snapshot: the generation, the ids and the counts agree
-    try:
-        generation = store.generation()
-        nums = np.array([r[0] for r in conn.execute("SELECT num FROM papers ORDER BY num")], dtype=np.int64)
-        cursor = conn.execute(f"SELECT term, doc, col FROM temp.{LEXICAL_TABLE}_instances")
-        return postings_from_instances(iter(lambda: cursor.fetchmany(FETCH), []), nums, generation)
-    finally:
-        conn.execute("COMMIT")
+    with store.term_instances(FETCH) as (generation, nums, batches):  # one snapshot: they agree
+        return postings_from_instances(batches, nums, generation)
 
 
 def save_postings(path: Path, postings: Postings) -> None:
@@ -160,12 +151,6 @@ def load_postings(path: Path, mmap: bool = True) -> Postings | None:
         return None
 
 
-def papers_behind(store: Store, generation: int) -> int:
-    """Return how many papers were written or removed after `generation`."""
-    written = store.conn.execute("SELECT count(*) FROM papers WHERE vec_gen > ?", (generation,)).fetchone()[0]
-    return int(written) + len(store.removed_since(generation))
-
-
 def refresh_postings(index_dir: Path, store: Store, force: bool = False) -> bool:
     """Rewrite the postings file if asked, or if it is missing or lags by over REBUILD_SHARE of the papers.
 
@@ -175,7 +160,7 @@ def refresh_postings(index_dir: Path, store: Store, force: bool = False) -> bool
     path = Path(index_dir) / POSTINGS_FILE
     current = None if force else load_postings(path)
     in_step = current is not None and current.generation <= store.generation()
-    if in_step and papers_behind(store, current.generation) <= REBUILD_SHARE * max(len(current), 1):
+    if in_step and store.changed_since(current.generation) <= REBUILD_SHARE * max(len(current), 1):
         return False
     if not store.has_lexical():
         return False

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,18 +228,16 @@ class Store:
         """Return how many papers are stored."""
         return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
 
+    def _rows_in(self, select: str, column: str, values: Iterable) -> Iterator[tuple]:
+        """Yield the rows of `SELECT ... FROM papers WHERE column IN (values)`, asked 500 values at a time."""
+        for chunk in chunked(values, 500):
+            marks = ",".join("?" * len(chunk))
+            yield from self.conn.execute(f"SELECT {select} FROM papers WHERE {column} IN ({marks})", chunk)
+
     def states(self, ids: Sequence[str]) -> dict[str, StoredState]:
         """Return what is stored for each of these ids that exists."""
-        found: dict[str, StoredState] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT id, num, content_hash, text_hash FROM papers WHERE id IN ({marks})", chunk
-            )
-            for pid, num, content_hash, text_hash in rows:
-                found[pid] = StoredState(num, content_hash, text_hash)
-        return found
+        return {pid: StoredState(num, content_hash, text_hash) for pid, num, content_hash, text_hash
+                in self._rows_in("id, num, content_hash, text_hash", "id", ids)}
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one stored paper, or None."""
@@ -252,14 +251,37 @@ class Store:
 
     def papers_by_num(self, nums: Sequence[int]) -> dict[int, Paper]:
         """Return the papers for these vector ids, keyed by vector id."""
-        found: dict[int, Paper] = {}
-        for start in range(0, len(nums), 500):
-            chunk = [int(n) for n in nums[start : start + 500]]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(f"SELECT num, {PAPER_COLUMNS} FROM papers WHERE num IN ({marks})", chunk)
-            for row in rows:
-                found[row[0]] = _paper_from_row(row[1:])
-        return found
+        return {row[0]: _paper_from_row(row[1:])
+                for row in self._rows_in(f"num, {PAPER_COLUMNS}", "num", (int(n) for n in nums))}
+
+    def vectors_of(self, nums: Sequence[int]) -> dict[int, np.ndarray]:
+        """Return the stored embedding of each of these vector ids that still exists."""
+        return {num: np.frombuffer(blob, dtype=np.float32)
+                for num, blob in self._rows_in("num, embedding", "num", (int(n) for n in nums))}
+
+    def nums_matching(self, year_min: int | None = None, year_max: int | None = None, author: str | None = None,
+                      category: str | None = None) -> np.ndarray:
+        """Return the vector ids of every paper within the year range, by the author and in the category.
+
+        Authors are matched whole and case-insensitively (a substring match would let "Li" match every "Lin"
+        and "Liu"); "CL" matches "cs.CL", "cs.CL" matches itself, and the value is text, never a LIKE pattern.
+        """
+        clauses, args = [], []
+        if year_min is not None:
+            clauses.append("year >= ?")
+            args.append(year_min)
+        if year_max is not None:
+            clauses.append("year <= ?")
+            args.append(year_max)
+        if author:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(papers.authors) WHERE lower(value) = lower(?))")
+            args.append(author.strip())
+        if category:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(papers.categories) "
+                           "WHERE lower(value) = lower(?) OR lower(value) LIKE '%.' || lower(?) ESCAPE '\\')")
+            args += [category.strip(), like_literal(category.strip())]
+        rows = self.conn.execute(f"SELECT num FROM papers WHERE {' AND '.join(clauses) or '1'}", args).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
 
     def embedding_of(self, paper_id: str) -> np.ndarray | None:
         """Return the stored vector of one paper, or None."""
@@ -277,9 +299,9 @@ class Store:
             yield nums, vectors
 
     def sample_vectors(self, limit: int) -> np.ndarray:
-        """Return up to `limit` stored vectors spread over the store, for training quantizers."""
+        """Return up to `limit` stored vectors spread evenly over the store (quantizer training, dense moments)."""
         total = self.count()
-        step = max(1, total // max(limit, 1))
+        step = max(1, -(-total // max(limit, 1)))  # ceil: the sample reaches the newest papers too
         rows = self.conn.execute(
             "SELECT embedding FROM papers WHERE num % ? = 0 LIMIT ?", (step, limit)
         ).fetchall()
@@ -296,6 +318,39 @@ class Store:
         """Return every live vector id."""
         rows = self.conn.execute("SELECT num FROM papers").fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def changed_since(self, generation: int) -> int:
+        """Return how many papers were written or removed after `generation`."""
+        written = self.conn.execute("SELECT count(*) FROM papers WHERE vec_gen > ?", (generation,)).fetchone()[0]
+        return int(written) + len(self.removed_since(generation))
+
+    def texts_since(self, generation: int) -> tuple[int, np.ndarray, list[tuple[int, str, str]]]:
+        """Return, from one read snapshot, the generation, the vector ids removed after `generation`, and
+        (num, title, abstract) of the papers written after it."""
+        self.conn.execute("BEGIN")
+        try:
+            now = self.generation()
+            removed = self.removed_since(generation)
+            rows = self.conn.execute("SELECT num, title, abstract FROM papers WHERE vec_gen > ? ORDER BY num",
+                                     (generation,)).fetchall()
+        finally:
+            self.conn.execute("COMMIT")
+        return now, removed, rows
+
+    @contextmanager
+    def term_instances(self, fetch: int) -> Iterator[tuple[int, np.ndarray, Iterator[list[tuple]]]]:
+        """Yield, inside one read snapshot, the generation, every vector id in order, and batches of
+        (term, paper num, column) from the FTS5 index: one row per occurrence."""
+        self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{LEXICAL_TABLE}_instances "
+                          f"USING fts5vocab(main, {LEXICAL_TABLE}, instance)")
+        self.conn.execute("BEGIN")
+        try:
+            generation = self.generation()
+            nums = np.array([r[0] for r in self.conn.execute("SELECT num FROM papers ORDER BY num")], dtype=np.int64)
+            cursor = self.conn.execute(f"SELECT term, doc, col FROM temp.{LEXICAL_TABLE}_instances")
+            yield generation, nums, iter(lambda: cursor.fetchmany(fetch), [])
+        finally:
+            self.conn.execute("COMMIT")
 
     def iter_papers(self) -> Iterator[Paper]:
         """Yield every stored paper in insertion order."""
@@ -346,14 +401,9 @@ class Store:
 
     def _delete(self, ids: Sequence[str], gen: int) -> list[int]:
         """Delete these ids' rows, leaving tombstones for their vector ids; return those vector ids."""
-        removed: list[int] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            nums = [r[0] for r in self.conn.execute(f"SELECT num FROM papers WHERE id IN ({marks})", chunk)]
-            self.conn.executemany("INSERT OR REPLACE INTO tombstones(num, gen) VALUES (?, ?)", [(n, gen) for n in nums])
-            self.conn.execute(f"DELETE FROM papers WHERE id IN ({marks})", chunk)
-            removed += nums
+        removed = [num for (num,) in self._rows_in("num", "id", ids)]
+        self.conn.executemany("INSERT OR REPLACE INTO tombstones(num, gen) VALUES (?, ?)", [(n, gen) for n in removed])
+        self.conn.executemany("DELETE FROM papers WHERE num = ?", [(n,) for n in removed])
         return removed
 
 
@@ -452,6 +502,11 @@ class _Transaction:
                 self.store.conn.execute("ROLLBACK")
         except sqlite3.DatabaseError:
             pass
+
+
+def like_literal(text: str) -> str:
+    """Return `text` escaped so that SQL LIKE (with ESCAPE '\\') matches it literally: % and _ are no wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _now() -> str:

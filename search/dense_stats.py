@@ -41,14 +41,9 @@ class DenseStats:
         return cached[1], cached[2]
 
     def _estimate(self) -> tuple[np.ndarray, np.ndarray]:
-        count = self.store.count()
-        step = max(1, -(-count // SAMPLE))
-        rows = self.store.conn.execute(
-            "SELECT embedding FROM papers WHERE num % ? = 0 LIMIT ?", (step, SAMPLE)
-        ).fetchall() or self.store.conn.execute("SELECT embedding FROM papers LIMIT ?", (SAMPLE,)).fetchall()
-        if not rows:
+        vectors = self.store.sample_vectors(SAMPLE)
+        if not len(vectors):
             return np.zeros(1), np.zeros((1, 1))
-        vectors = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         vectors = vectors.astype(np.float64)
         mean = vectors.mean(axis=0)
         centred = vectors - mean

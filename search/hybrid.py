@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -14,17 +13,6 @@ from search.fusion import combine, lexical_weight, smooth, zscores
 from search.lexical import Lexical
 
 POOL = 100  # candidates taken from each retriever, at least
-
-
-def stored_vectors(store: Store, nums: Sequence[int]) -> dict[int, np.ndarray]:
-    """Return the stored embedding of each of these vector ids that still exists."""
-    found: dict[int, np.ndarray] = {}
-    for start in range(0, len(nums), 500):
-        chunk = [int(n) for n in nums[start : start + 500]]
-        marks = ",".join("?" * len(chunk))
-        for num, blob in store.conn.execute(f"SELECT num, embedding FROM papers WHERE num IN ({marks})", chunk):
-            found[num] = np.frombuffer(blob, dtype=np.float32)
-    return found
 
 
 class Hybrid:
@@ -47,7 +35,7 @@ class Hybrid:
         dense_ids = [int(n) for n in ids[0] if n >= 0 and n != exclude]
         lexical = self.lexical.scores(text, depth, filters, also=dense_ids, allowed=allowed)
         pool = list(dict.fromkeys(dense_ids + [n for n, _ in lexical.top if n != exclude]))
-        found = stored_vectors(self.store, pool)
+        found = self.store.vectors_of(pool)
         pool = [n for n in pool if n in found]
         if not pool:
             return []

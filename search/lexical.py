@@ -206,15 +206,7 @@ class Lexical:
         if len(self._segments) >= MAX_SEGMENTS:  # fold every later segment into one, read again below
             base = self._segments[0].postings
             self._segments, self._synced = [Segment(base)], base.generation
-        conn = self.store.conn
-        conn.execute("BEGIN")  # the generation and the rows read agree
-        try:
-            generation = self.store.generation()
-            removed = self.store.removed_since(self._synced)
-            rows = conn.execute("SELECT num, title, abstract FROM papers WHERE vec_gen > ? ORDER BY num",
-                                (self._synced,)).fetchall()
-        finally:
-            conn.execute("COMMIT")
+        generation, removed, rows = self.store.texts_since(self._synced)  # one snapshot: they agree
         # Copy on write: a search running now keeps the consistent view it started with.
         segments = [Segment(s.postings, None if s.dead is None else s.dead.copy()) for s in self._segments]
         for segment in segments:

@@ -18,6 +18,7 @@ from api.schemas import (
     DeleteOut,
     ItemResult,
     PaperOut,
+    PapersIn,
     PapersOut,
     SearchOut,
     error_responses,
@@ -41,7 +42,7 @@ PAPERS_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/PapersIn"}},
+            "application/json": {"schema": PapersIn.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

@@ -79,7 +79,7 @@ async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSear
     started = time.perf_counter()
     check_work(settings, body.queries, body.k, "queries")
     queries = [clean_query(q, settings, f"queries[{i}]") for i, q in enumerate(body.queries)]
-    filters = checked_filters(body.year_min, body.year_max, body.author, body.category)
+    filters = checked_filters(body)
     mode = checked_mode(engine, body.mode)
 
     def answer() -> list[SearchOut]:
@@ -94,7 +94,7 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
     """Return papers related to a pasted abstract."""
     started = time.perf_counter()
     text = clean_query(body.text, settings, "text")
-    filters = checked_filters(body.year_min, body.year_max, body.author, body.category)
+    filters = checked_filters(body)
     mode = checked_mode(engine, body.mode)
     return await quick_read(
         lambda: as_json(search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))

@@ -251,3 +251,16 @@ def test_no_cors_unless_configured(client, index_copy):
     with TestClient(app, base_url=LOCAL) as allowed:
         response = allowed.get("/health", headers={"Origin": "http://lab.example"})
         assert response.headers["access-control-allow-origin"] == "http://lab.example"
+
+
+def test_the_openapi_document_has_no_dangling_reference(client):
+    """Every $ref in /openapi.json names a schema the document defines."""
+    import json
+    import re
+
+    document = client.get("/openapi.json").json()
+    defined = set(document["components"]["schemas"])
+    referenced = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert referenced <= defined, f"dangling: {sorted(referenced - defined)}"
+    body = document["paths"]["/papers"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "papers" in body["properties"]
