@@ -32,7 +32,10 @@ def served_hosts(settings: Settings) -> list[str]:
     """Return the Host header values the server answers: loopback names on loopback, as configured elsewhere."""
     if settings.allowed_hosts is not None:
         return settings.allowed_hosts
-    return LOOPBACK_NAMES if is_loopback(settings.host) else ["*"]
+    if not is_loopback(settings.host):
+        return ["*"]
+    own = f"[{settings.host}]" if ":" in settings.host else settings.host  # e.g. serve --host 127.0.0.2
+    return list(dict.fromkeys([*LOOPBACK_NAMES, own]))
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

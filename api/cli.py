@@ -26,6 +26,7 @@ from api.cli_common import (
     make_settings,
     open_engine,
     out,
+    require_text,
 )
 from api.cli_eval import ModeOpt, RerankerOpt, checked_mode  # also registers the eval command
 from api.render import print_results
@@ -60,6 +61,7 @@ def search_cmd(
     """Find the papers that best answer a question."""
     if not query.strip():
         fail("the query is empty; type a question, e.g. abstracts search \"papers on LLM judges\"")
+    require_text(("the query", query), ("--author", author), ("--category", category))
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
     results = engine.search(query, k, offset, Filters(year_min, year_max, author, category), mode, reranker)
@@ -88,6 +90,7 @@ def similar_cmd(
         fail("give either a paper id or --text \"an abstract\", not both or neither")
     if text is not None and not text.strip():
         fail("--text is empty; paste an abstract")
+    require_text(("the paper id", paper_id), ("--text", text), ("--author", author), ("--category", category))
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
     filters = Filters(year_min, year_max, author, category)
@@ -156,7 +159,8 @@ def serve_cmd(
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)
     # httptools parses requests (64 KiB request-line limit, answered 400), with deadlines for slow clients.
     uvicorn.run("api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
-                log_level="warning", http=GuardedHttpToolsProtocol, limit_concurrency=settings.max_connections)
+                log_level="warning", http=GuardedHttpToolsProtocol, ws="none",  # no WebSockets to upgrade to
+                limit_concurrency=settings.max_connections)
 
 
 import api.cli_index  # noqa: E402,F401  (registers index, add, delete, reindex, embed)

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from api.engine import Engine
 from api.settings import Settings
+from data.text import has_lone_surrogate
 from index.errors import IndexFailure
 
 app = typer.Typer(help="Semantic search over scientific paper abstracts.", no_args_is_help=True, add_completion=False)
@@ -50,6 +51,13 @@ def fail(message: str) -> None:
     """Print a clear error and exit 1, never a traceback."""
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(1)
+
+
+def require_text(*named: tuple[str, str | None]) -> None:
+    """Exit with a clear error when an argument is not valid text (bytes that are not UTF-8 become surrogates)."""
+    for name, value in named:
+        if value is not None and has_lone_surrogate(value):
+            fail(f"{name} is not valid UTF-8 text; check the terminal's encoding")
 
 
 def parse_field_map(text: str | None) -> dict[str, str] | None:

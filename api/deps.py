@@ -96,15 +96,20 @@ async def require_writer(request: Request, authorization: Annotated[str | None, 
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             "this server is read-only for this connection: without ABSTRACTS_API_TOKEN set, writes are accepted "
-            "only from this machine, at http://127.0.0.1 or http://localhost",
+            "only from this machine, at http://127.0.0.1 or http://localhost, and not through a proxy",
         )
 
 
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip", "via")
+
+
 def local_request(request: Request) -> bool:
-    """Return whether a request came in on a loopback socket and names a loopback host."""
+    """Return whether a request came from this machine: on a loopback socket, naming a loopback host, and
+    not relayed by a proxy (a reverse proxy on this machine connects over loopback for clients anywhere)."""
     server = request.scope.get("server") or ("", None)
     host = (request.url.hostname or "").strip("[]")
-    return is_loopback(str(server[0])) and is_loopback(host)
+    relayed = any(name in request.headers for name in PROXY_HEADERS)
+    return is_loopback(str(server[0])) and is_loopback(host) and not relayed
 
 
 def refuse_foreign_origin(request: Request, settings: Settings) -> None:

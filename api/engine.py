@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from api.settings import Settings
-from data.ids import lookup_id
+from data.ids import lookup_ids
+from data.text import has_lone_surrogate
 from data.paper import Paper
 from index.embedder import Embedder
 from index.errors import IndexFailure, IndexNotFoundError
@@ -18,9 +19,10 @@ from index.store import STORE_FILE, Store
 from index.writer import IndexWriter, WriteReport, check_model
 from search.filters import Filters
 from search.hits import Results
-from search.searcher import Searcher
+from search.searcher import Searcher, UnknownPaperError
 
 log = logging.getLogger(__name__)
+NO_ID = ""  # what stored_id answers for an id no paper can have
 
 
 class ReadWriteLock:
@@ -125,13 +127,24 @@ class Engine:
                 mode: str | None = None, reranker: str | None = None) -> Results:
         """Return papers related to one in the index."""
         with self.reading():
-            return self.searcher.similar(lookup_id(paper_id), k, offset, filters, mode, self.reranker_for(reranker))
+            try:
+                return self.searcher.similar(self.stored_id(paper_id), k, offset, filters, mode,
+                                             self.reranker_for(reranker))
+            except UnknownPaperError:
+                raise UnknownPaperError(paper_id) from None  # name the id as the user typed it
 
     def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
                      mode: str | None = None, reranker: str | None = None) -> Results:
         """Return papers related to a pasted text."""
         with self.reading():
             return self.searcher.similar_text(text, k, offset, filters, mode, self.reranker_for(reranker))
+
+    def stored_id(self, paper_id: str) -> str:
+        """Return the id a paper is stored under for an id as typed (data/ids.py), or NO_ID for none possible."""
+        if has_lone_surrogate(paper_id):
+            return NO_ID  # no stored id holds one, and SQLite cannot even be asked
+        candidates = lookup_ids(paper_id)
+        return next((c for c in candidates if self.store.num_of(c) is not None), candidates[-1])
 
     def reranker_for(self, reranker: str | None) -> str | None:
         """Return the cross-encoder asked for, else the one in the settings (ABSTRACTS_RERANKER), if any."""
@@ -140,7 +153,7 @@ class Engine:
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id."""
         with self.reading():
-            return self.store.get(lookup_id(paper_id))
+            return self.store.get(self.stored_id(paper_id))
 
     def embed(self, texts: Sequence[str]):
         """Return the index model's vectors for texts, without indexing them."""
@@ -189,7 +202,9 @@ class Engine:
     def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
         """Delete papers by id; return (deleted, not found)."""
         with self.lock.writing():
-            return self.writer.delete([lookup_id(i) for i in ids])
+            stored = {i: self.stored_id(i) for i in ids}
+            deleted, _ = self.writer.delete([s for s in stored.values() if s != NO_ID])
+            return deleted, [i for i, s in stored.items() if s not in deleted]
 
     def save(self) -> None:
         """Persist the derived FAISS index (the store is already durable); a failed write is an IndexFailure."""

@@ -19,14 +19,18 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.settings import Settings
 
-TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                    b"connection: close\r\ncontent-length: 33\r\n\r\nthe request did not arrive in time")
+TIMEOUT_BODY = b"the request did not arrive in time"
+TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                    b"content-length: " + str(len(TIMEOUT_BODY)).encode() + b"\r\n\r\n" + TIMEOUT_BODY)
 
 
 @lru_cache(maxsize=1)
 def limits() -> Settings:
-    """Return the settings of this server process (read once: every worker has its ABSTRACTS_* environment)."""
-    return Settings()
+    """Return this server process's settings, read once (every worker has its ABSTRACTS_* environment).
+
+    The token file is not read again here: it may have been removed since the server started.
+    """
+    return Settings(api_token_file=None)
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -35,15 +39,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     per_client: Counter[str] = Counter()  # open connections by client address, in this process
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Count the connection, close it if its client holds too many, else start the first deadline."""
+        """Count the connection, close it if its client holds too many, else expect the first request."""
         super().connection_made(transport)
         self._deadline: asyncio.TimerHandle | None = None
+        self._receiving = False  # a request is arriving: started, not yet wholly received
+        self._headers_done = False
+        self._started = self.loop.time()
         self._address = self.client[0] if self.client else ""
         self.per_client[self._address] += 1
         if self.per_client[self._address] > limits().max_client_connections:
             transport.close()
             return
-        self._start_request()
+        self._expect_request()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the connection and its deadline."""
@@ -53,24 +60,34 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             del self.per_client[self._address]
         super().connection_lost(exc)
 
+    def on_message_begin(self) -> None:
+        """A request starts; a pipelined one, arriving while none was expected, starts its own clock."""
+        if not self._receiving:
+            self._expect_request()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         """The headers came in time: the body gets what is left of the whole request's deadline."""
+        self._headers_done = True
         self._arm(max(0.0, limits().request_timeout - (self.loop.time() - self._started)))
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         """The whole request came in time."""
+        self._receiving = False
         self._disarm()
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        """A kept-alive connection's next request must also arrive in time, once it starts."""
+        """After an answer, the next request on a kept-alive connection must also arrive in time."""
+        pipelined = bool(self.pipeline)  # a queued request has arrived already: it needs no deadline
         super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline:
-            self._start_request(self.timeout_keep_alive)
+        if not pipelined and not self._receiving and not self.transport.is_closing():
+            self._expect_request(self.timeout_keep_alive)
 
-    def _start_request(self, idle_s: float = 0.0) -> None:
+    def _expect_request(self, idle_s: float = 0.0) -> None:
         """Start the clock of the next request: its headers are due within the header timeout (after `idle_s`)."""
+        self._receiving, self._headers_done = True, False
         self._started = self.loop.time() + idle_s
         self._arm(limits().header_timeout + idle_s)
 
@@ -84,11 +101,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._deadline = None
 
     def _timed_out(self) -> None:
-        """Answer 408 and close a connection whose request did not arrive in time (an answer under way is left)."""
+        """Close a connection whose request did not arrive in time, answering 408 unless it was answered already."""
         self._deadline = None
-        if self.transport.is_closing() or (self.cycle is not None and self.cycle.response_started):
+        if self.transport.is_closing() or not self._receiving:
             return
-        self.transport.write(TIMEOUT_RESPONSE)
+        answered = self._headers_done and self.cycle is not None and self.cycle.response_started
+        if not answered:  # an early answer (401, 413) to a request whose body never came needs no 408
+            self.transport.write(TIMEOUT_RESPONSE)
         self.transport.close()
 
 

@@ -47,9 +47,10 @@ class FirstOfEachId:
         return f"duplicate id {paper_id!r}: the record at {earlier} has it too and is the one kept"
 
 
-def lookup_id(value: str) -> str:
-    """Return the id to look a paper up by: as stored where the value keeps the rules, else the value itself."""
+def lookup_ids(value: str) -> list[str]:
+    """Return the ids to look a paper up by, in order: the value as given (an index built before these rules
+    may hold it), then the value as the rules store it."""
     try:
-        return clean_id(value)
+        return list(dict.fromkeys([value, clean_id(value)]))
     except IdError:
-        return value
+        return [value]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from itertools import islice
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -81,8 +82,13 @@ def records_from_json(items: list[Any]) -> list[Paper | Rejected]:
     return out
 
 
-async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: int) -> list[Paper | Rejected]:
-    """Read an uploaded corpus file with the same readers the command line uses."""
+async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: int,
+                              max_records: int) -> list[Paper | Rejected]:
+    """Read an uploaded corpus file with the same readers the command line uses, off the event loop.
+
+    At most `max_records + 1` records are read, so a small compressed file that unpacks to millions of
+    records costs no more than one batch over the limit (which the caller then refuses).
+    """
     # The client's file name only hints at the format: it never becomes part of a path.
     suffixes = [s for s in Path(upload.filename or "").suffixes if s.lower() in UPLOAD_SUFFIXES][-2:]
     name = "upload" + ("".join(suffixes).lower() if suffixes and suffixes[0].lower() != ".gz" else ".jsonl")
@@ -90,7 +96,7 @@ async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: in
         path = Path(tmp) / name
         path.write_bytes(await upload.read(max_bytes + 1))
         try:
-            return list(read_corpus(path, fmt or None))
+            return await off_loop(lambda: list(islice(read_corpus(path, fmt or None), max_records + 1)))
         except CorpusError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"file: {exc}") from None
 
@@ -104,7 +110,8 @@ async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected
         if not isinstance(upload, UploadFile):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "file: upload a JSONL or CSV file in field 'file'")
         fmt = form.get("format")
-        return await records_from_upload(upload, fmt if isinstance(fmt, str) else None, settings.max_body_bytes)
+        return await records_from_upload(upload, fmt if isinstance(fmt, str) else None, settings.max_body_bytes,
+                                         settings.max_batch)
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError) as exc:

@@ -83,7 +83,7 @@ def get_id(record: Mapping, key: str) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        value = str(value)
     if not isinstance(value, str):
         raise RecordError(f"field {key!r} must be a string, got {type_name(value)}")
     try:

@@ -14,6 +14,8 @@ from data.readers.fields import (
 from data.readers.json_records import papers_from_json_lines, papers_from_objects
 from data.readers.lines import GZIP_ERRORS, open_binary, require_file, type_name
 
+MAX_ARRAY_BYTES = 256 << 20  # a JSON array is parsed whole (unpacked size, for gzip): bounded, unlike JSON Lines
+
 
 def read_jsonl(
     path: Path | str, *, field_map: Mapping[str, str] | None = None
@@ -42,7 +44,12 @@ def _array_items(path: Path) -> Iterator[tuple[int, dict] | Rejected]:
     """Yield (item number, object) for each item of the file's array, or one Rejected for a file that is none."""
     try:
         with open_binary(path) as handle:
-            value = json.loads(handle.read().decode("utf-8-sig"))
+            text = handle.read(MAX_ARRAY_BYTES + 1)
+        if len(text) > MAX_ARRAY_BYTES:
+            yield Rejected(path.name, 1, f"a JSON array file over {MAX_ARRAY_BYTES >> 20} MiB is read whole into "
+                                         "memory; split it, or write one paper per line (JSON Lines)")
+            return
+        value = json.loads(text.decode("utf-8-sig"))
     except (ValueError, RecursionError, *GZIP_ERRORS) as error:
         yield Rejected(path.name, 1, f"not a readable JSON array of papers ({error}); for one paper object per "
                                      "line, use JSON Lines (--format jsonl)")

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from data.paper import Paper
 from tests.api.conftest import LOCAL
 
 
@@ -100,3 +101,21 @@ def test_a_category_filter_is_text_never_a_pattern(client):
     underscore = client.get("/search", params={"q": "language models", "category": "_L"}).json()
     assert underscore["results"] == []
     assert client.get("/search", params={"q": "language models", "category": "CL"}).json()["results"]
+
+
+def test_a_request_relayed_by_a_proxy_is_not_local(index_copy):
+    """A reverse proxy on this machine connects over loopback for clients anywhere: without a token, no write."""
+    app = create_app(Settings(index=index_copy))
+    paper = {"papers": [{"id": "px", "abstract": "Through a proxy."}]}
+    with TestClient(app, base_url=LOCAL) as local:
+        for header in ("X-Forwarded-For", "Forwarded", "Via", "X-Real-IP"):
+            answer = local.post("/papers", json=paper, headers={header: "203.0.113.9"})
+            assert answer.status_code == 403 and "proxy" in answer.json()["detail"], header
+        assert local.post("/papers", json=paper).status_code == 200
+
+
+def test_ids_of_an_index_built_before_the_id_rules_can_still_be_read_and_deleted(client, auth):
+    """An id stored as typed before the rules (not NFC here) is found as typed, and by its NFC form."""
+    client.app.state.engine.add([Paper(id="cafe\u0301", title="Old", abstract="An old paper.")])
+    assert client.get("/papers/cafe\u0301").status_code == 200
+    assert client.delete("/papers/cafe\u0301", headers=auth).status_code == 200

@@ -23,6 +23,12 @@ def test_ids_keep_inner_whitespace_and_refuse_what_cannot_be_an_id():
             clean_id(bad)
 
 
+def test_a_numeric_id_keeps_the_same_rules(split, write):
+    papers, rejected = split(read_corpus(write("n.jsonl", json.dumps({"id": 10 ** 600, "abstract": "Long id."}) + "\n"
+                                               + json.dumps({"id": 42, "abstract": "Short id."}) + "\n")))
+    assert [p.id for p in papers] == ["42"] and "longer than 512" in rejected[0].reason
+
+
 def test_a_repeated_id_in_one_file_is_reported_and_the_first_record_kept(split, write):
     lines = [{"id": "a", "abstract": "First text."}, {"id": "b", "abstract": "Other."},
              {"id": "a", "abstract": "Second text."}, {"id": "p q", "abstract": "One."}, {"id": "p  q", "abstract": "Two."}]

@@ -45,3 +45,13 @@ def test_a_damaged_gzip_stream_is_a_clear_error_naming_the_file(index_copy, tmp_
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert result.returncode in (1, 3)
     assert "damaged.jsonl.gz" in result.stderr and "corrupt gzip data" in result.stderr
+
+
+def test_arguments_that_are_not_utf8_are_clear_errors(index_copy):
+    """Bytes that are not UTF-8 reach Python as lone surrogates: every command says so, none prints a traceback."""
+    bad = b"a\xff".decode("utf-8", "surrogateescape")
+    for argv in (["show", bad], ["delete", bad], ["similar", bad], ["search", "judges", "--author", bad],
+                 ["search", bad]):
+        ran = subprocess.run([str(ABSTRACTS), *argv, "--index", str(index_copy)], capture_output=True, text=True,
+                             env=cli_env(), timeout=120, check=False, errors="replace")
+        assert ran.returncode in (1, 3) and "Traceback" not in ran.stderr, (argv, ran.stderr[-600:])
