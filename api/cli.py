@@ -28,7 +28,8 @@ from api.cli_common import (
     out,
     require_text,
 )
-from api.cli_eval import ModeOpt, RerankerOpt, checked_mode  # also registers the eval command
+from api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eval_cmd
+from api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd
 from api.render import print_results
 from search.filters import Filters
 from search.searcher import UnknownPaperError
@@ -42,7 +43,6 @@ def emit(results, as_json: bool, offset: int) -> None:
         print_results(out, results, offset)
 
 
-@app.command("search")
 def search_cmd(
     query: Annotated[str, typer.Argument(help="a question in plain words")],
     k: KOpt = 10,
@@ -68,7 +68,6 @@ def search_cmd(
     emit(results, as_json, offset)
 
 
-@app.command("similar")
 def similar_cmd(
     paper_id: Annotated[Optional[str], typer.Argument(help="id of a paper in the index")] = None,
     text: Annotated[Optional[str], typer.Option("--text", help="a pasted abstract instead of an id")] = None,
@@ -104,7 +103,6 @@ def similar_cmd(
     emit(results, as_json, offset)
 
 
-@app.command("show")
 def show_cmd(paper_id: Annotated[str, typer.Argument(help="paper id")], index: IndexOpt = None) -> None:
     """Print one paper's whole record as JSON."""
     paper = open_engine(make_settings(index=index)).get(paper_id)
@@ -113,7 +111,6 @@ def show_cmd(paper_id: Annotated[str, typer.Argument(help="paper id")], index: I
     sys.stdout.write(json.dumps(paper.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
-@app.command("stats")
 def stats_cmd(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """Show what the index holds and how it was built."""
     engine = open_engine(make_settings(index=index))
@@ -125,7 +122,6 @@ def stats_cmd(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
             out.print(f"{key:>14}: {value}", highlight=False)
 
 
-@app.command("serve")
 def serve_cmd(
     index: IndexOpt = None,
     host: Annotated[Optional[str], typer.Option("--host", help="listen address [default 127.0.0.1]")] = None,
@@ -163,7 +159,12 @@ def serve_cmd(
                 limit_concurrency=settings.max_connections)
 
 
-import api.cli_index  # noqa: E402,F401  (registers index, add, delete, reindex, embed)
+# Every command, registered here and nowhere else, in the order `abstracts --help` lists them.
+COMMANDS = {"index": index_cmd, "add": index_cmd, "search": search_cmd, "similar": similar_cmd, "show": show_cmd,
+            "stats": stats_cmd, "delete": delete_cmd, "reindex": reindex_cmd, "embed": embed_cmd,
+            "eval": eval_cmd, "serve": serve_cmd}
+for _name, _command in COMMANDS.items():
+    app.command(_name)(_command)
 
 
 def main() -> None:

@@ -11,10 +11,11 @@ from typing import Annotated, Optional
 import platformdirs
 import typer
 
-from api.cli_common import BackendOpt, DeviceOpt, IndexOpt, JsonOpt, ModelOpt, app, err, fail, make_settings, open_engine, out
+from api.cli_common import BackendOpt, DeviceOpt, IndexOpt, JsonOpt, ModelOpt, err, fail, make_settings, open_engine, out
 from data.corpus import read_corpus
 from data.errors import CorpusError
 from index.errors import IndexFailure
+from api.progress import progress_bar
 from index.ingest import ingest
 from search.evaluation import DEPTH, EvalInputError, read_qrels, read_queries, run_eval
 from search.modes import MODES, ModeError, resolve_mode
@@ -39,7 +40,6 @@ def default_eval_index(corpus: Path, model: str | None, backend: str) -> Path:
     return Path(platformdirs.user_cache_dir("abstract-search")) / "eval" / f"{corpus.stem}-{key}"
 
 
-@app.command("eval")
 def eval_cmd(
     corpus: Annotated[Path, typer.Option("--corpus", exists=True, dir_okay=False, help="BEIR corpus.jsonl")],
     queries: Annotated[Path, typer.Option("--queries", exists=True, dir_okay=False, help="BEIR queries.jsonl")],
@@ -63,8 +63,8 @@ def eval_cmd(
     engine = open_engine(settings, create=True)
     try:
         # Unchanged papers are recognised by their hash, so reusing an index costs a read of the corpus only.
-        report = ingest(read_corpus(corpus), engine.add, chunk_size=settings.commit_every,
-                        label=f"indexing {corpus.name}", show_progress=sys.stderr.isatty())
+        with progress_bar(f"indexing {corpus.name}", show=sys.stderr.isatty()) as advance:
+            report = ingest(read_corpus(corpus), engine.add, chunk_size=settings.commit_every, on_progress=advance)
         engine.save()
     except (CorpusError, IndexFailure) as exc:
         fail(str(exc))

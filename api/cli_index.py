@@ -18,7 +18,6 @@ from api.cli_common import (
     IndexOpt,
     IndexTypeOpt,
     ModelOpt,
-    app,
     err,
     fail,
     make_settings,
@@ -32,7 +31,8 @@ from data.detect import detect_format
 from data.errors import CorpusError
 from data.paper import Paper, Rejected
 from index.errors import IndexFailure
-from index.ingest import count_records, ingest, make_progress
+from api.progress import progress_bar
+from index.ingest import count_records, ingest
 from index.shards import read_manifest, read_shards
 
 
@@ -53,8 +53,8 @@ def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
         for source in sources:
             records = read_corpus(source, fmt, **{k: v for k, v in options.items() if v is not None})
             total = count_records(source) if (fmt or detect_format(source)) != "seed" else None
-            report = ingest(records, engine.add, total=total, chunk_size=settings.commit_every,
-                            label=f"indexing {source.name}")
+            with progress_bar(f"indexing {source.name}", total) as advance:
+                report = ingest(records, engine.add, chunk_size=settings.commit_every, on_progress=advance)
             engine.save()
             w = report.write
             skipped_total += len(report.skipped)
@@ -79,20 +79,17 @@ def run_from_embeddings(folder: Path, settings: Settings) -> None:
         fail(str(exc))
     engine = open_engine(make_settings(**{**settings.model_dump(), "model": shards.model}), create=True)
     added = updated = unchanged = 0
-    with make_progress(True) as progress:
-        task = progress.add_task(f"indexing {folder.name}", total=None, rate="")
+    with progress_bar(f"indexing {folder.name}") as advance:
         for papers, vectors in read_shards(folder):
             report = engine.add_embedded(papers, vectors)
             added, updated, unchanged = added + len(report.added), updated + len(report.updated), unchanged + len(report.unchanged)
-            progress.advance(task, len(papers))
+            advance(len(papers))
     engine.save()
     out.print(f"{folder}: {added} added, {updated} updated, {unchanged} unchanged, 0 skipped", highlight=False)
     out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.embedder.name}", highlight=False)
     engine.close()
 
 
-@app.command("index")
-@app.command("add")
 def index_cmd(
     ctx: typer.Context,
     sources: Annotated[Optional[list[Path]], typer.Argument(help="corpus files; `index` with none: the bundled corpus")] = None,
@@ -120,7 +117,6 @@ def index_cmd(
         run_ingest(list(sources or [bundled_corpus_path()]), settings, fmt, field_map)
 
 
-@app.command("delete")
 def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delete")], index: IndexOpt = None) -> None:
     """Delete papers by id; exit 3 if some ids were not found."""
     engine = open_engine(make_settings(index=index))
@@ -137,7 +133,6 @@ def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delet
         raise typer.Exit(EXIT_SKIPPED)
 
 
-@app.command("reindex")
 def reindex_cmd(index: IndexOpt = None, index_type: IndexTypeOpt = None) -> None:
     """Rebuild the FAISS index from the stored embeddings (no embedding), optionally as another type."""
     engine = open_engine(make_settings(index=index))
@@ -150,7 +145,6 @@ def reindex_cmd(index: IndexOpt = None, index_type: IndexTypeOpt = None) -> None
     engine.close()
 
 
-@app.command("embed")
 def embed_cmd(
     source: Annotated[Path, typer.Argument(help="corpus file to embed")],
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the embedding shards")],
@@ -180,10 +174,8 @@ def embed_cmd(
     report_skipped(skipped)
     embedder = embedder_for(settings)
     try:
-        with make_progress(True) as progress:
-            task = progress.add_task(f"embedding {source.name}", total=len(papers), rate="")
-            written, done = embed_corpus(papers, embedder, out_dir, shard_size, str(source),
-                                         lambda n: progress.advance(task, n),
+        with progress_bar(f"embedding {source.name}", len(papers)) as advance:
+            written, done = embed_corpus(papers, embedder, out_dir, shard_size, str(source), advance,
                                          ray_address=None if ray in (None, "local") else ray,
                                          use_ray=ray is not None, workers=workers)
     except IndexFailure as exc:

@@ -61,7 +61,7 @@ def main() -> None:
         engine = Engine(settings, create=True)
         engine.embedder.encode(texts[:64])  # warm up, as the bare run was
         start = time.perf_counter()
-        ingest(iter(papers), engine.add, chunk_size=settings.commit_every, show_progress=False)
+        ingest(iter(papers), engine.add, chunk_size=settings.commit_every)
         engine.save()
         return time.perf_counter() - start, engine
 

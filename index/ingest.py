@@ -1,14 +1,10 @@
-"""Feed a stream of corpus records into an index in durable chunks, with a progress bar."""
+"""Feed a stream of corpus records into an index in durable chunks, reporting progress by callback."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from pathlib import Path
 
 from data.paper import Paper, Rejected
 from data.readers.lines import GZIP_ERRORS, open_binary
@@ -44,52 +40,33 @@ def count_records(path: Path) -> int | None:
     return lines + (last != b"\n")  # a last line without a newline counts too
 
 
-def make_progress(show: bool) -> Progress:
-    """Return a progress bar on stderr showing count, rate and time left."""
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-        disable=not show,
-        transient=False,
-    )
-
-
 def ingest(
     records: Iterable[Paper | Rejected],
     add: Callable[[list[Paper]], WriteReport],
-    total: int | None = None,
     chunk_size: int = CHUNK,
-    show_progress: bool = True,
-    label: str = "indexing",
+    on_progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Add every good record in chunks, each one transaction, and collect the skipped ones."""
+    """Add every good record in chunks, each one transaction, and collect the skipped ones.
+
+    `on_progress(n)` is told of every n records dealt with (the door shows it as a progress bar).
+    """
     report = IngestReport()
-    with make_progress(show_progress) as progress:
-        task = progress.add_task(label, total=total, rate="")
-        pending: list[Paper] = []
+    progress = on_progress or (lambda n: None)
+    pending: list[Paper] = []
 
-        def flush() -> None:
-            report.write.merge(add(pending))
-            progress.advance(task, len(pending))
-            elapsed = progress.tasks[0].elapsed or 0
-            done = progress.tasks[0].completed
-            progress.update(task, rate=f"{done / elapsed:,.0f} papers/s" if elapsed else "")
-            pending.clear()
+    def flush() -> None:
+        report.write.merge(add(pending))
+        progress(len(pending))
+        pending.clear()
 
-        for record in records:
-            if isinstance(record, Rejected):
-                report.skipped.append(record)
-                progress.advance(task, 1)
-                continue
-            pending.append(record)
-            if len(pending) >= chunk_size:
-                flush()
-        if pending:
+    for record in records:
+        if isinstance(record, Rejected):
+            report.skipped.append(record)
+            progress(1)
+            continue
+        pending.append(record)
+        if len(pending) >= chunk_size:
             flush()
+    if pending:
+        flush()
     return report

@@ -1,1 +1,1 @@
-"""One router per resource: search, papers, embeddings, service status, and the page."""
+"""One router per resource: search, papers, service (health, stats, embed) and the page."""
