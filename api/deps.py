@@ -170,9 +170,20 @@ def valid_text(text: str, field: str) -> str:
     return text
 
 
+def check_page(settings: Settings, k: int, offset: int = 0) -> None:
+    """Answer 422 when k or offset passes the settings' limits (ABSTRACTS_MAX_K, ABSTRACTS_MAX_OFFSET)."""
+    if k > settings.max_k:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"k: {k} results asked for; at most {settings.max_k} a page (ABSTRACTS_MAX_K)")
+    if offset > settings.max_offset:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"offset: {offset}; at most {settings.max_offset} (ABSTRACTS_MAX_OFFSET)")
+
+
 def check_work(settings: Settings, texts: list[str], k: int, field: str, most: int | None = None,
                most_name: str = "ABSTRACTS_MAX_QUERIES") -> None:
     """Answer 413 when one request asks for more work than the settings allow, naming the limit."""
+    check_page(settings, k)
     most = most or settings.max_queries
     limits = ((len(texts), most, f"{field} has {len(texts)} items; at most {most} per request ({most_name})"),
               (sum(map(len, texts)), settings.max_request_chars, f"{field} has {sum(map(len, texts)):,} characters in "

@@ -43,7 +43,7 @@ class BatchSearchIn(FiltersIn):
     """Many queries answered in one call."""
 
     queries: list[str] = Field(min_length=1)
-    k: int = Field(10, ge=1, le=100)
+    k: int = Field(10, ge=1, description="papers per query, at most ABSTRACTS_MAX_K (100)")
 
 
 class BatchSearchOut(BaseModel):
@@ -58,8 +58,8 @@ class SimilarTextIn(FiltersIn):
     """A pasted abstract to find related papers for."""
 
     text: str = Field(min_length=1)
-    k: int = Field(10, ge=1, le=100)
-    offset: int = Field(0, ge=0, le=1000)
+    k: int = Field(10, ge=1, description="papers per page, at most ABSTRACTS_MAX_K (100)")
+    offset: int = Field(0, ge=0, description="results to skip, at most ABSTRACTS_MAX_OFFSET (1000)")
 
 
 class PaperOut(BaseModel):

@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     max_request_chars: int = Field(200_000, ge=1, description="most characters one request may ask to embed, all texts together")
     max_results: int = Field(2000, ge=1, description="most results one request may ask for: k times the number of queries")
     max_query_chars: int = 4096
-    max_k: int = 100
-    max_offset: int = 1000
+    max_k: int = Field(100, ge=1, description="most papers per page (k)")
+    max_offset: int = Field(1000, ge=0, description="most results a page may skip (offset)")
     header_timeout: float = Field(10.0, gt=0, description="seconds a client has to send a request's headers")
     request_timeout: float = Field(60.0, gt=0, description="seconds a client has to send a whole request, body included")
     max_connections: int = Field(2048, ge=1, description="open connections per server process; more are answered 503")

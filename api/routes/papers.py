@@ -12,9 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, WriterDep, off_loop, quick_read, require_content_type
+from api.deps import (
+    EngineDep,
+    FiltersDep,
+    SettingsDep,
+    WriterDep,
+    check_page,
+    off_loop,
+    quick_read,
+    require_content_type,
+)
 from api.paper_ids import path_id
-from api.routes.search import MAX_OFFSET, MODE_HELP, as_json, checked_mode, search_out
+from api.routes.search import K_HELP, MODE_HELP, OFFSET_HELP, as_json, checked_mode, search_out
 from api.schemas import (
     DeleteOut,
     ItemResult,
@@ -156,13 +165,15 @@ async def add_papers(request: Request, engine: EngineDep, settings: SettingsDep)
 async def similar(
     paper_id: str,
     engine: EngineDep,
+    settings: SettingsDep,
     filters: FiltersDep,
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    k: Annotated[int, Query(ge=1, description=K_HELP)] = 10,
+    offset: Annotated[int, Query(ge=0, description=OFFSET_HELP)] = 0,
     mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
 ) -> Response:
     """Return papers related to one in the index, not itself (a "/" in the id may be sent as %2F)."""
     paper_id = path_id(paper_id)
+    check_page(settings, k, offset)
     started = time.perf_counter()
     mode = checked_mode(engine, mode)
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, check_work, checked_filters, clean_query, off_loop, quick_read
+from api.deps import EngineDep, FiltersDep, SettingsDep, check_page, check_work, checked_filters, clean_query, off_loop, quick_read
 from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
 from search.hits import Results
 from search.modes import MODES, ModeError, resolve_mode
@@ -16,7 +16,8 @@ from search.modes import MODES, ModeError, resolve_mode
 router = APIRouter(tags=["search"])
 # Routes are async: a lone search runs on the event loop (quick_read), concurrent ones and batches in the
 # engine's thread pool, and each answer is serialized once, inside that call (as_json).
-MAX_OFFSET = 1000
+K_HELP = "papers per page, at most ABSTRACTS_MAX_K (100)"
+OFFSET_HELP = "results to skip, at most ABSTRACTS_MAX_OFFSET (1000)"
 MODE_HELP = f"retrieval mode: {', '.join(MODES)}; default hybrid (hybrid+rerank needs a server reranker)"
 
 
@@ -62,12 +63,13 @@ async def search(
     settings: SettingsDep,
     filters: FiltersDep,
     q: Annotated[str, Query(description="a question in plain words", max_length=100_000)],
-    k: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    k: Annotated[int, Query(ge=1, description=K_HELP)] = 10,
+    offset: Annotated[int, Query(ge=0, description=OFFSET_HELP)] = 0,
     mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
 ) -> Response:
     """Return the papers that best answer a natural-language query, ranked, with paging."""
     started = time.perf_counter()
+    check_page(settings, k, offset)
     query = clean_query(q, settings)
     mode = checked_mode(engine, mode)
     return await quick_read(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), offset, started)))
@@ -93,6 +95,7 @@ async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSear
 async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextModeIn) -> Response:
     """Return papers related to a pasted abstract."""
     started = time.perf_counter()
+    check_page(settings, body.k, body.offset)
     text = clean_query(body.text, settings, "text")
     filters = checked_filters(body)
     mode = checked_mode(engine, body.mode)

@@ -32,3 +32,19 @@ def test_a_token_file_gives_the_token_and_an_empty_one_is_refused(tmp_path):
     token.write_text("\n")
     with pytest.raises(ValidationError, match="is empty"):
         Settings(api_token_file=token)
+
+
+def test_the_page_limits_are_the_settings(index_copy):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import LOCAL
+
+    with TestClient(create_app(Settings(index=index_copy, max_k=5, max_offset=3)), base_url=LOCAL) as client:
+        assert client.get("/search", params={"q": "judges", "k": 5}).status_code == 200
+        too_many = client.get("/search", params={"q": "judges", "k": 6})
+        assert too_many.status_code == 422 and "ABSTRACTS_MAX_K" in too_many.json()["detail"]
+        too_far = client.post("/similar", json={"text": "judges", "k": 5, "offset": 4})
+        assert too_far.status_code == 422 and "ABSTRACTS_MAX_OFFSET" in too_far.json()["detail"]
+        batch = client.post("/search", json={"queries": ["judges"], "k": 6})
+        assert batch.status_code == 422 and "ABSTRACTS_MAX_K" in batch.json()["detail"]
