@@ -17,17 +17,21 @@ from data.readers.lines import GZIP_ERRORS, open_binary, require_file, type_name
 MAX_ARRAY_BYTES = 256 << 20  # a JSON array is parsed whole (unpacked size, for gzip): bounded, unlike JSON Lines
 
 
+def mapped_fields(field_map: Mapping[str, str] | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return the field map to read with, and the keys that stand in for the abstract.
+
+    "text"/"summary" stand in for the abstract only when the user did not name its key.
+    """
+    fallbacks = () if field_map and "abstract" in field_map else ABSTRACT_FALLBACKS
+    return resolve_field_map(field_map), fallbacks
+
+
 def read_jsonl(
     path: Path | str, *, field_map: Mapping[str, str] | None = None
 ) -> Iterator[Paper | Rejected]:
     """Stream papers from a JSON Lines file; `field_map` maps Paper field -> JSON key."""
     path = require_file(path)
-    fields = resolve_field_map(field_map)
-    # "text"/"summary" stand in for the abstract only when the user did not name its key.
-    fallbacks = () if field_map and "abstract" in field_map else ABSTRACT_FALLBACKS
-    return papers_from_json_lines(path, fields, fallbacks)
-
-
+    return papers_from_json_lines(path, *mapped_fields(field_map))
 
 
 def read_json_array(
@@ -35,9 +39,7 @@ def read_json_array(
 ) -> Iterator[Paper | Rejected]:
     """Stream papers from a JSON file holding one array of paper objects (item numbers count from 1)."""
     path = require_file(path)
-    fields = resolve_field_map(field_map)
-    fallbacks = () if field_map and "abstract" in field_map else ABSTRACT_FALLBACKS
-    return papers_from_objects(_array_items(path), path.name, fields, fallbacks, unit="item")
+    return papers_from_objects(_array_items(path), path.name, *mapped_fields(field_map), unit="item")
 
 
 def _array_items(path: Path) -> Iterator[tuple[int, dict] | Rejected]:
