@@ -1,4 +1,4 @@
-"""Human-readable terminal output for search results and write reports."""
+"""Human-readable terminal output for search results: a table with highlighted snippets."""
 
 from __future__ import annotations
 
