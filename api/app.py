@@ -94,11 +94,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             return JSONResponse(status_code=422, content={"detail": f"body could not be parsed: {exc.detail}"})
         return await http_exception_handler(request, exc)
 
-    @app.exception_handler(RecursionError)
-    async def nested_too_deeply(request: Request, exc: RecursionError) -> JSONResponse:
-        """Answer 422 to a JSON body nested too deeply to parse (Python's JSON parser recurses)."""
-        return JSONResponse(status_code=422, content={"detail": "body is nested too deeply to be a request"})
-
     @app.exception_handler(IndexFailure)
     async def index_failure(request: Request, exc: IndexFailure) -> JSONResponse:
         """Answer 503 when the store is locked, read-only, full or damaged; the message names the file and fix."""

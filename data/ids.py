@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from data.text import has_lone_surrogate
+from data.text import CONTROL_CHARS, has_lone_surrogate
 
 MAX_ID_CHARS = 512
 
@@ -26,7 +26,7 @@ def clean_id(value: str) -> str:
         raise IdError("field 'id' is empty")
     if len(text) > MAX_ID_CHARS:
         raise IdError(f"field 'id' is longer than {MAX_ID_CHARS} characters")
-    if any(unicodedata.category(c) == "Cc" for c in text):
+    if CONTROL_CHARS.search(text):
         raise IdError("field 'id' contains a control character (tab, newline, ...)")
     if has_lone_surrogate(text):
         raise IdError("field 'id' contains an invalid character (lone surrogate)")

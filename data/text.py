@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 
 
 def has_lone_surrogate(text: str) -> bool:

@@ -195,13 +195,9 @@ class IndexWriter:
         except Exception:  # noqa: BLE001 - any FAISS failure: the store is the truth, rebuild from it
             log.exception("updating the vector index after a committed write failed; rebuilding it from the store")
             self.synced = self.store.generation()
-            self._vectors = rebuild_vectors(self.store, self._index_type or self._vectors_type())
+            self._vectors = rebuild_vectors(self.store, self._index_type or getattr(self._vectors, "index_type", None))
             self._mmap = False
         self._dirty = True
-
-    def _vectors_type(self) -> str | None:
-        """Return the type of the loaded index, if one is loaded and readable."""
-        return getattr(self._vectors, "index_type", None)
 
     def rebuild(self, index_type: str | None = None) -> VectorIndex:
         """Rebuild the FAISS index from the stored embeddings, as `index_type`, and save it."""

@@ -11,6 +11,7 @@ from data.errors import CorpusError
 from data.ids import IdError, clean_id
 from data.paper import Paper
 from data.readers.lines import type_name
+from data.text import CONTROL_CHARS
 
 PAPER_FIELDS = (
     "id", "title", "abstract", "authors", "affiliations",
@@ -30,7 +31,6 @@ YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 YEAR_ONLY = re.compile(r"^(\d{4})$")
 DAY_MONTH_YEAR = re.compile(r"^(?:[A-Za-z]{3},?\s+)?(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?\s+(\d{4})\b")
 MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})$")
-CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 NAME_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+)?|\s*;\s*|\s+and\s+")
 MAX_TEXT_CHARS = 100_000  # a title or abstract longer than this is no abstract; refused before it is embedded
 TRUE_WORDS = {"true", "yes", "y", "1"}
