@@ -40,20 +40,20 @@ test: install browser
 
 # Benchmarks print figures beside a baseline from the same run; they are not tests.
 bench: install
-	$(PY) bench/embed.py
-	$(PY) bench/http.py
-	$(PY) bench/quality.py
+	$(PY) -m bench.embed
+	$(PY) -m bench.http
+	$(PY) -m bench.quality
 
 # Needs ARXIV_INDEX: an index of ../shared/data/arxiv/arxiv_abstracts.jsonl.gz (see README, Benchmarks).
 bench-scale: install
-	$(PY) bench/scale.py --index $(ARXIV_INDEX) --http --million
+	$(PY) -m bench.scale --index $(ARXIV_INDEX) --http --million
 
 bench-reliability: install
-	$(PY) bench/crash.py --trials 20
-	$(PY) bench/crash.py --mode points
-	$(PY) bench/slow_clients.py
-	$(PY) bench/load.py --clients 50 --duration 60
-	$(PY) bench/fuzz_api.py
+	$(PY) -m bench.crash --trials 20
+	$(PY) -m bench.crash --mode points
+	$(PY) -m bench.slow_clients
+	$(PY) -m bench.load --clients 50 --duration 60
+	$(PY) -m bench.fuzz_api
 
 clean:
 	rm -rf $(VENV) .pytest_cache

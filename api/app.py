@@ -15,15 +15,15 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.body_limit import BodyLimitMiddleware
-from api.engine import Engine
-from api.net import LOOPBACK_NAMES, is_loopback
-from api.paper_ids import EncodedSlashMiddleware
-from api.routes import page, papers, search, service
-from api.schemas import PARSER_REJECTION, error_responses
-from api.settings import Settings
-from index.errors import IndexFailure
-from index.store import store_failure
+from abstract_search.api.body_limit import BodyLimitMiddleware
+from abstract_search.api.engine import Engine
+from abstract_search.api.net import LOOPBACK_NAMES, is_loopback
+from abstract_search.api.paper_ids import EncodedSlashMiddleware
+from abstract_search.api.routes import page, papers, search, service
+from abstract_search.api.schemas import PARSER_REJECTION, error_responses
+from abstract_search.api.settings import Settings
+from abstract_search.index.errors import IndexFailure
+from abstract_search.index.store import store_failure
 
 log = logging.getLogger("abstracts.api")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli_common import (
+from abstract_search.api.cli_common import (
     AuthorOpt,
     CategoryOpt,
     DeviceOpt,
@@ -28,11 +28,11 @@ from api.cli_common import (
     out,
     require_text,
 )
-from api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eval_cmd
-from api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd
-from api.render import print_results
-from search.filters import Filters
-from search.searcher import UnknownPaperError
+from abstract_search.api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eval_cmd
+from abstract_search.api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd
+from abstract_search.api.render import print_results
+from abstract_search.search.filters import Filters
+from abstract_search.search.searcher import UnknownPaperError
 
 
 def emit(results, as_json: bool, offset: int) -> None:
@@ -138,7 +138,7 @@ def serve_cmd(
 
     import uvicorn
 
-    from api.server_protocol import GuardedHttpToolsProtocol, raise_open_file_limit
+    from abstract_search.api.server_protocol import GuardedHttpToolsProtocol, raise_open_file_limit
 
     settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model, device=device)
     open_engine(settings).store.close()  # fail here, clearly, if there is no index
@@ -154,7 +154,7 @@ def serve_cmd(
     raise_open_file_limit(settings.max_connections + 256)
     err.print(f"serving {settings.index} at http://{settings.host}:{settings.port}/", highlight=False)
     # httptools parses requests (64 KiB request-line limit, answered 400), with deadlines for slow clients.
-    uvicorn.run("api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
+    uvicorn.run("abstract_search.api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
                 log_level="warning", http=GuardedHttpToolsProtocol, ws="none",  # no WebSockets to upgrade to
                 limit_concurrency=settings.max_connections)
 

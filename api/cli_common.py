@@ -9,10 +9,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from api.engine import Engine
-from api.settings import Settings
-from data.text import has_lone_surrogate
-from index.errors import IndexFailure
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.text import has_lone_surrogate
+from abstract_search.index.errors import IndexFailure
 
 app = typer.Typer(help="Semantic search over scientific paper abstracts.", no_args_is_help=True, add_completion=False)
 out = Console(soft_wrap=True)

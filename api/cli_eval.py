@@ -11,14 +11,14 @@ from typing import Annotated, Optional
 import platformdirs
 import typer
 
-from api.cli_common import BackendOpt, DeviceOpt, IndexOpt, JsonOpt, ModelOpt, err, fail, make_settings, open_engine, out
-from data.corpus import read_corpus
-from data.errors import CorpusError
-from index.errors import IndexFailure
-from api.progress import progress_bar
-from index.ingest import ingest
-from search.evaluation import DEPTH, EvalInputError, read_qrels, read_queries, run_eval
-from search.modes import MODES, ModeError, resolve_mode
+from abstract_search.api.cli_common import BackendOpt, DeviceOpt, IndexOpt, JsonOpt, ModelOpt, err, fail, make_settings, open_engine, out
+from abstract_search.data.corpus import read_corpus
+from abstract_search.data.errors import CorpusError
+from abstract_search.index.errors import IndexFailure
+from abstract_search.api.progress import progress_bar
+from abstract_search.index.ingest import ingest
+from abstract_search.search.evaluation import DEPTH, EvalInputError, read_qrels, read_queries, run_eval
+from abstract_search.search.modes import MODES, ModeError, resolve_mode
 
 ModeOpt = Annotated[Optional[str], typer.Option("--mode", help=f"{', '.join(MODES)}; default hybrid")]
 RerankerOpt = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from api.cli_common import (
+from abstract_search.api.cli_common import (
     EXIT_SKIPPED,
     BackendOpt,
     BatchOpt,
@@ -25,15 +25,15 @@ from api.cli_common import (
     out,
     parse_field_map,
 )
-from api.settings import Settings
-from data.corpus import bundled_corpus_path, read_corpus
-from data.detect import detect_format
-from data.errors import CorpusError
-from data.paper import Paper, Rejected
-from index.errors import IndexFailure
-from api.progress import progress_bar
-from index.ingest import count_records, ingest
-from index.shards import read_manifest, read_shards
+from abstract_search.api.settings import Settings
+from abstract_search.data.corpus import bundled_corpus_path, read_corpus
+from abstract_search.data.detect import detect_format
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.index.errors import IndexFailure
+from abstract_search.api.progress import progress_bar
+from abstract_search.index.ingest import count_records, ingest
+from abstract_search.index.shards import read_manifest, read_shards
 
 
 def report_skipped(skipped: list[Rejected]) -> None:
@@ -160,8 +160,8 @@ def embed_cmd(
     field_map: FieldMapOpt = None,
 ) -> None:
     """Embed a corpus into resumable shards without indexing it; finished shards are skipped on a rerun."""
-    from api.engine import embedder_for
-    from index.batch_embed import embed_corpus
+    from abstract_search.api.engine import embedder_for
+    from abstract_search.index.batch_embed import embed_corpus
 
     settings = make_settings(model=model, device=device, backend=backend, batch_size=batch_size, capture_year=capture_year)
     options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}

@@ -11,12 +11,12 @@ from typing import Annotated, TypeVar
 import faiss
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 
-from api.engine import Engine
-from api.net import is_loopback
-from api.schemas import FiltersIn
-from api.settings import Settings
-from data.text import has_lone_surrogate
-from search.filters import Filters
+from abstract_search.api.engine import Engine
+from abstract_search.api.net import is_loopback
+from abstract_search.api.schemas import FiltersIn
+from abstract_search.api.settings import Settings
+from abstract_search.data.text import has_lone_surrogate
+from abstract_search.search.filters import Filters
 
 T = TypeVar("T")
 

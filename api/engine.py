@@ -8,18 +8,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from api.settings import Settings
-from data.ids import lookup_ids
-from data.text import has_lone_surrogate
-from data.paper import Paper
-from index.embedder import Embedder
-from index.errors import IndexFailure, IndexNotFoundError
-from index.manifest import Manifest
-from index.store import STORE_FILE, Store
-from index.writer import IndexWriter, WriteReport, check_model
-from search.filters import Filters
-from search.hits import Results
-from search.searcher import Searcher, UnknownPaperError
+from abstract_search.api.settings import Settings
+from abstract_search.data.ids import lookup_ids
+from abstract_search.data.text import has_lone_surrogate
+from abstract_search.data.paper import Paper
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.errors import IndexFailure, IndexNotFoundError
+from abstract_search.index.manifest import Manifest
+from abstract_search.index.store import STORE_FILE, Store
+from abstract_search.index.writer import IndexWriter, WriteReport, check_model
+from abstract_search.search.filters import Filters
+from abstract_search.search.hits import Results
+from abstract_search.search.searcher import Searcher, UnknownPaperError
 
 log = logging.getLogger(__name__)
 NO_ID = ""  # what stored_id answers for an id no paper can have

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from search.hits import Results
+from abstract_search.search.hits import Results
 
 
 def highlighted(snippet: str, spans) -> Text:

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.settings import Settings
+from abstract_search.api.settings import Settings
 
 TIMEOUT_BODY = b"the request did not arrive in time"
 TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"

@@ -1,6 +1,6 @@
 """Crash safety: SIGKILL `abstracts add` and a server taking POST /papers at random moments, then check the index.
 
-Run: .venv/bin/python bench/crash.py [--trials 20] [--seed N] [--mode both|cli|http|points] [--index DIR]
+Run: .venv/bin/python -m bench.crash [--trials 20] [--seed N] [--mode both|cli|http|points] [--index DIR]
 
 `--mode points` kills deterministically instead: `add`, `delete` and `reindex` to every other type, each
 started from an index of every type, at every write, fsync, rename and directory fsync of every atomic save and
@@ -18,8 +18,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shadow the standard library
 
 import argparse  # noqa: E402
 import random  # noqa: E402

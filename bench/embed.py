@@ -1,6 +1,6 @@
 """Embedding throughput of the indexing path against bare SentenceTransformer.encode, plus build and query times.
 
-Run: .venv/bin/python bench/embed.py [--limit N] [--batch-size 64]
+Run: .venv/bin/python -m bench.embed [--limit N] [--batch-size 64]
 Reads ../shared/data/scifact/ (corpus and queries).
 """
 
@@ -9,9 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, bench/ is first on sys.path and bench/http.py would shadow the standard library's http.
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -19,14 +17,14 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 
-from api.engine import Engine  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from data.corpus import read_corpus  # noqa: E402
-from data.paper import Paper  # noqa: E402
-from index.embedder import load_model  # noqa: E402
-from index.ingest import ingest  # noqa: E402
-from index.model_source import pick_device, resolve_model  # noqa: E402
-from index.vectors_sync import rebuild_vectors  # noqa: E402
+from abstract_search.api.engine import Engine  # noqa: E402
+from abstract_search.api.settings import Settings  # noqa: E402
+from abstract_search.data.corpus import read_corpus  # noqa: E402
+from abstract_search.data.paper import Paper  # noqa: E402
+from abstract_search.index.embedder import load_model  # noqa: E402
+from abstract_search.index.ingest import ingest  # noqa: E402
+from abstract_search.index.model_source import pick_device, resolve_model  # noqa: E402
+from abstract_search.index.vectors_sync import rebuild_vectors  # noqa: E402
 from bench.timing import p50_p99, timed_calls  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "data" / "scifact"

@@ -1,6 +1,6 @@
 """A longer schemathesis run over every operation of the live server, writes included, with the token.
 
-Run: .venv/bin/python bench/fuzz_api.py [--examples 300] [--seed N] [--index DIR]
+Run: .venv/bin/python -m bench.fuzz_api [--examples 300] [--seed N] [--index DIR]
 Without --index it builds the bundled corpus into a temporary index; the run writes to a copy. It prints the
 cases per operation, the status codes seen, 5xx count and every failed check (zero of each expected).
 tests/reliability/test_fuzz_api.py runs the same with 40 cases per operation in `make test`.
@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shadow the standard library
 
 import argparse  # noqa: E402
 import random  # noqa: E402

@@ -1,6 +1,6 @@
 """Latency and throughput of GET /search over loopback, beside the in-process engine call for the same queries.
 
-Run: .venv/bin/python bench/http.py [--index DIR] [--requests 200]
+Run: .venv/bin/python -m bench.http [--index DIR] [--requests 200]
 Without --index it builds the bundled corpus into a temporary index first. The clients are minimal socket
 clients (a prepared request, the answer read by its Content-Length), so the added time is the server's HTTP
 layer and loopback, not a client library's; the 1-client run times each query in-process and over HTTP back
@@ -13,9 +13,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-# Run as a script, bench/ is first on sys.path and bench/http.py would shadow the standard library's http.
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
 import os  # noqa: E402
@@ -30,8 +27,8 @@ from urllib.parse import urlencode  # noqa: E402
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
-from api.engine import Engine  # noqa: E402
-from api.settings import Settings  # noqa: E402
+from abstract_search.api.engine import Engine  # noqa: E402
+from abstract_search.api.settings import Settings  # noqa: E402
 from tests.api.conftest import start_server, stop_server  # noqa: E402
 
 QUESTIONS = [

@@ -1,6 +1,6 @@
 """Load: many concurrent clients on GET /search over loopback, and the server's memory before and after.
 
-Run: .venv/bin/python bench/load.py [--clients 50] [--duration 60] [--max-requests 100000] [--index DIR]
+Run: .venv/bin/python -m bench.load [--clients 50] [--duration 60] [--max-requests 100000] [--index DIR]
 Without --index it builds the bundled corpus into a temporary index first. The run is bounded in time and in
 count, and stops by itself. It prints requests/s, p50/p99 latency, the error count (zero expected) and the
 server's resident memory (VmRSS) after a warm-up and after the run, plus its peak (VmHWM).
@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shadow the standard library
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -2,7 +2,7 @@
 paraphrased question set over the bundled corpus, and prints nDCG@10, recall@100, MRR@10 and p50
 latency beside the published SciFact figures.
 
-Run: .venv/bin/python bench/quality.py [--scifact-index DIR] [--bundled-index DIR] [--reranker PATH] [--backend B]
+Run: .venv/bin/python -m bench.quality [--scifact-index DIR] [--bundled-index DIR] [--reranker PATH] [--backend B]
 Reads ../shared/data/scifact/ (corpus, queries, qrels/train.tsv); the first run builds the SciFact
 index (minutes on a laptop CPU), later runs reuse it.
 """

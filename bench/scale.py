@@ -1,6 +1,6 @@
 """Scale figures for every FAISS index type on the real arXiv abstracts, and at 1M vectors.
 
-Run: .venv/bin/python bench/scale.py --index DIR [--million] [--queries 200] [--http] [--types hnsw]
+Run: .venv/bin/python -m bench.scale --index DIR [--million] [--queries 200] [--http] [--types hnsw]
          [--query-backend onnx-int8]
 DIR is an index of ../shared/data/arxiv/arxiv_abstracts.jsonl.gz built once with
 `abstracts index ../shared/data/arxiv/arxiv_abstracts.jsonl.gz --index DIR`; its stored embeddings are reused,
@@ -14,9 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, bench/ is first on sys.path and bench/http.py would shadow the standard library's http.
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)
 
 import argparse  # noqa: E402
 import gzip  # noqa: E402
@@ -31,12 +29,12 @@ import faiss  # noqa: E402
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from api.engine import Engine  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from index.embedder import Embedder  # noqa: E402
-from index.postings import POSTINGS_FILE  # noqa: E402
-from index.store import Store  # noqa: E402
-from index.vector_index import INDEX_TYPES, VECTORS_FILE, create_vector_index  # noqa: E402
+from abstract_search.api.engine import Engine  # noqa: E402
+from abstract_search.api.settings import Settings  # noqa: E402
+from abstract_search.index.embedder import Embedder  # noqa: E402
+from abstract_search.index.postings import POSTINGS_FILE  # noqa: E402
+from abstract_search.index.store import Store  # noqa: E402
+from abstract_search.index.vector_index import INDEX_TYPES, VECTORS_FILE, create_vector_index  # noqa: E402
 from tests.api.conftest import start_server, stop_server  # noqa: E402
 from bench.http import over_http  # noqa: E402
 from bench.timing import p50_p99, timed_calls  # noqa: E402

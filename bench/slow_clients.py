@@ -1,6 +1,6 @@
 """Slow clients against `abstracts serve`: normal search latency alone (the baseline) and during a slow-loris.
 
-Run: .venv/bin/python bench/slow_clients.py [--connections 1500] [--duration 30] [--index DIR]
+Run: .venv/bin/python -m bench.slow_clients [--connections 1500] [--duration 30] [--index DIR]
 The attack is tests/reliability/slow_clients.py: connections from 127.0.0.2 that send a request a header line
 at a time, while a normal client searches from 127.0.0.1. Server limits are the defaults (header deadline 10 s,
 whole request 60 s, 256 connections per client address) unless ABSTRACTS_* variables say otherwise.
@@ -8,11 +8,8 @@ whole request 60 s, 256 connections per client address) unless ABSTRACTS_* varia
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shadow the standard library
 
 import argparse  # noqa: E402
 import os  # noqa: E402

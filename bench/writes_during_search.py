@@ -1,6 +1,6 @@
 """Search latency while a writer adds papers: p50/p99 with no writes (the baseline), then during writes.
 
-Run: .venv/bin/python bench/writes_during_search.py [--papers 1000] [--batch 100] [--index DIR]
+Run: .venv/bin/python -m bench.writes_during_search [--papers 1000] [--batch 100] [--index DIR]
 One engine in this process, as one server worker holds it: a search thread asks questions back to back,
 first alone for a while (the baseline), then while a writer thread adds `--papers` new papers in batches of
 `--batch` through Engine.add. Each figure is printed beside the baseline of the same run.
@@ -8,11 +8,8 @@ first alone for a while (the baseline), then while a writer thread adds `--paper
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[0] = str(ROOT)  # the repository, not bench/: bench/http.py would shadow the standard library
 
 import argparse  # noqa: E402
 import shutil  # noqa: E402
@@ -22,9 +19,9 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from api.engine import Engine  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from data.paper import Paper  # noqa: E402
+from abstract_search.api.engine import Engine  # noqa: E402
+from abstract_search.api.settings import Settings  # noqa: E402
+from abstract_search.data.paper import Paper  # noqa: E402
 from tests.conftest import bench_index  # noqa: E402
 from tests.reliability.harness import paper_record  # noqa: E402
 

@@ -6,14 +6,14 @@ import inspect
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from data.detect import detect_format
-from data.errors import CorpusError
-from data.paper import Paper, ReadReport, Rejected
-from data.readers.arxiv import read_arxiv
-from data.readers.beir import read_beir
-from data.readers.csv_reader import read_csv
-from data.readers.jsonl import read_json_array, read_jsonl
-from data.readers.seed_page import read_seed_page
+from abstract_search.data.detect import detect_format
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.paper import Paper, ReadReport, Rejected
+from abstract_search.data.readers.arxiv import read_arxiv
+from abstract_search.data.readers.beir import read_beir
+from abstract_search.data.readers.csv_reader import read_csv
+from abstract_search.data.readers.jsonl import read_json_array, read_jsonl
+from abstract_search.data.readers.seed_page import read_seed_page
 
 Reader = Callable[..., Iterator["Paper | Rejected"]]
 FORMATS: dict[str, Reader] = {

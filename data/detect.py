@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from data.errors import CorpusError
-from data.readers.lines import GZIP_ERRORS, UTF8_BOM, open_binary, require_file
-from data.readers.seed_page import is_paper_header
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.readers.lines import GZIP_ERRORS, UTF8_BOM, open_binary, require_file
+from abstract_search.data.readers.seed_page import is_paper_header
 
 SNIFF_LINES = 40
 MAX_LINE_BYTES = 1 << 20

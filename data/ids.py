@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from data.text import CONTROL_CHARS, has_lone_surrogate
+from abstract_search.data.text import CONTROL_CHARS, has_lone_surrogate
 
 MAX_ID_CHARS = 512
 

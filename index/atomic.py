@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from index.crashpoints import reach
+from abstract_search.index.crashpoints import reach
 
 
 def fsync_dir(directory: Path) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.paper import Paper
-from index.embedder import Embedder
-from index.shards import ShardsManifest, is_done, write_manifest, write_shard
+from abstract_search.data.paper import Paper
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.shards import ShardsManifest, is_done, write_manifest, write_shard
 
 
 def plan_shards(papers: Iterable[Paper], shard_size: int) -> list[list[Paper]]:

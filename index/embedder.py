@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.model_source import pick_device, resolve_model
+from abstract_search.index.model_source import pick_device, resolve_model
 
 log = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
@@ -41,7 +41,7 @@ def load_model(load_from: str, device: str):
 @lru_cache(maxsize=4)
 def load_onnx(model_dir: str, quantized: bool, threads: int | None = None):
     """Load (exporting once if needed) an ONNX encoder for a model folder, once per process."""
-    from index.onnx_encoder import OnnxEncoder
+    from abstract_search.index.onnx_encoder import OnnxEncoder
 
     return OnnxEncoder(Path(model_dir), quantized=quantized, threads=threads)
 
@@ -96,7 +96,7 @@ class Embedder:
     def onnx(self):
         """Return the ONNX encoder, or None when this model cannot run on ONNX (then torch is used)."""
         if self._onnx is None and self.backend.startswith("onnx"):
-            from index.onnx_encoder import UnsupportedForOnnx
+            from abstract_search.index.onnx_encoder import UnsupportedForOnnx
 
             try:
                 with _LOAD_LOCK:

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 
-from index.store import LEXICAL_TOKENIZER
+from abstract_search.index.store import LEXICAL_TOKENIZER
 
 _local = threading.local()
 

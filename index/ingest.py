@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data.paper import Paper, Rejected
-from data.readers.lines import GZIP_ERRORS, open_binary
-from index.writer import WriteReport
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.lines import GZIP_ERRORS, open_binary
+from abstract_search.index.writer import WriteReport
 
 CHUNK = 4096  # papers per transaction: a killed build resumes from the last committed chunk
 

@@ -7,8 +7,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index.atomic import write_text_atomic
-from index.errors import DamagedIndexError
+from abstract_search.index.atomic import write_text_atomic
+from abstract_search.index.errors import DamagedIndexError
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -51,7 +51,7 @@ class Manifest:
 
     def check(self) -> None:
         """Raise ValueError when a field has the wrong type or an unknown index type."""
-        from index.vector_index import INDEX_TYPES
+        from abstract_search.index.vector_index import INDEX_TYPES
 
         for name, kind in (("model", str), ("index_type", str), ("built_at", str), ("updated_at", str)):
             if not isinstance(getattr(self, name), kind):

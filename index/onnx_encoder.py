@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.onnx_export import INPUTS, ensure_export
+from abstract_search.index.onnx_export import INPUTS, ensure_export
 
 
 class UnsupportedForOnnx(Exception):

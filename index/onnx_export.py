@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from index.atomic import write_atomic
+from abstract_search.index.atomic import write_atomic
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.atomic import write_atomic
-from index.store import Store
+from abstract_search.index.atomic import write_atomic
+from abstract_search.index.store import Store
 
 POSTINGS_FILE = "lexical.postings"
 MAX_TERM_BYTES = 48  # longer tokens (formulas, URLs) are left out of the postings; nobody types them

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.paper import Paper
-from index.atomic import write_atomic, write_text_atomic
-from index.errors import IndexFailure
+from abstract_search.data.paper import Paper
+from abstract_search.index.atomic import write_atomic, write_text_atomic
+from abstract_search.index.errors import IndexFailure
 
 SHARDS_MANIFEST = "embeddings.json"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from data.paper import Paper
-from index.crashpoints import reach
-from index.errors import DamagedIndexError, IndexFailure, StoreUnavailableError
+from abstract_search.data.paper import Paper
+from abstract_search.index.crashpoints import reach
+from abstract_search.index.errors import DamagedIndexError, IndexFailure, StoreUnavailableError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (

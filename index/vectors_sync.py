@@ -8,11 +8,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.atomic import write_atomic
-from index.errors import DamagedIndexError
-from index.manifest import Manifest
-from index.store import Store
-from index.vector_index import (
+from abstract_search.index.atomic import write_atomic
+from abstract_search.index.errors import DamagedIndexError
+from abstract_search.index.manifest import Manifest
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import (
     VECTORS_FILE,
     VectorIndex,
     create_vector_index,

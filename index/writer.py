@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from data.paper import Paper
-from index.embedder import Embedder
-from index.errors import ModelMismatchError
-from index.atomic import remove_orphans
-from index.manifest import MANIFEST_FILE, Manifest
-from index.postings import POSTINGS_FILE, refresh_postings
-from index.save_lock import save_lock
-from index.store import Store, Written
-from index.vector_index import VECTORS_FILE, VectorIndex, default_index_type
-from index.vectors_sync import catch_up, in_memory, load_vectors, rebuild_vectors, save_vectors
+from abstract_search.data.paper import Paper
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.errors import ModelMismatchError
+from abstract_search.index.atomic import remove_orphans
+from abstract_search.index.manifest import MANIFEST_FILE, Manifest
+from abstract_search.index.postings import POSTINGS_FILE, refresh_postings
+from abstract_search.index.save_lock import save_lock
+from abstract_search.index.store import Store, Written
+from abstract_search.index.vector_index import VECTORS_FILE, VectorIndex, default_index_type
+from abstract_search.index.vectors_sync import catch_up, in_memory, load_vectors, rebuild_vectors, save_vectors
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 
-from index.store import Store
+from abstract_search.index.store import Store
 
 SAMPLE = 20000
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.metrics import Qrels, evaluate
+from abstract_search.search.metrics import Qrels, evaluate
 
 DEPTH = 100  # results fetched per query: recall@100 needs 100
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.store import Store
+from abstract_search.index.store import Store
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from data.paper import Paper
-from search.snippet import Snippet, best_snippet
+from abstract_search.data.paper import Paper
+from abstract_search.search.snippet import Snippet, best_snippet
 
 
 @dataclass(frozen=True)

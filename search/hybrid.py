@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.store import Store
-from index.vector_index import VectorIndex
-from search.dense_stats import DenseStats
-from search.filters import Filters
-from search.fusion import combine, lexical_weight, smooth, zscores
-from search.lexical import Lexical
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import VectorIndex
+from abstract_search.search.dense_stats import DenseStats
+from abstract_search.search.filters import Filters
+from abstract_search.search.fusion import combine, lexical_weight, smooth, zscores
+from abstract_search.search.lexical import Lexical
 
 POOL = 100  # candidates taken from each retriever, at least
 

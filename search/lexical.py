@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.fts_terms import instances, stems
-from index.postings import (
+from abstract_search.index.fts_terms import instances, stems
+from abstract_search.index.postings import (
     POSTINGS_FILE,
     Postings,
     build_postings,
     load_postings,
     postings_from_instances,
 )
-from index.store import Store
-from search.filters import Filters
-from search.text_terms import STOPWORDS
+from abstract_search.index.store import Store
+from abstract_search.search.filters import Filters
+from abstract_search.search.text_terms import STOPWORDS
 
 TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps: runs of letters and digits
 TITLE_WEIGHT = 2.0  # a query word in the title counts twice (tuned on the SciFact training claims)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
-from data.paper import Paper
+from abstract_search.data.paper import Paper
 
 RERANK_DEPTH = 50  # how many fused candidates the cross-encoder rescores
 _LOAD_LOCK = threading.Lock()  # concurrent first requests would each load a copy (as the embedder once did)

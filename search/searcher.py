@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.embedder import Embedder
-from index.store import Store
-from index.vector_index import VectorIndex
-from search.dense_stats import DenseStats
-from search.filters import Filters
-from search.hits import Hit, Results
-from search.hybrid import Hybrid
-from search.lexical import Lexical
-from search.modes import DENSE, HYBRID_RERANK, LEXICAL, needs_vector, resolve_mode
-from search.rerank import RERANK_DEPTH, rerank
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import VectorIndex
+from abstract_search.search.dense_stats import DenseStats
+from abstract_search.search.filters import Filters
+from abstract_search.search.hits import Hit, Results
+from abstract_search.search.hybrid import Hybrid
+from abstract_search.search.lexical import Lexical
+from abstract_search.search.modes import DENSE, HYBRID_RERANK, LEXICAL, needs_vector, resolve_mode
+from abstract_search.search.rerank import RERANK_DEPTH, rerank
 
 
 class UnknownPaperError(KeyError):

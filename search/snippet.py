@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from search.text_terms import STOPWORDS, content_terms, stem
+from abstract_search.search.text_terms import STOPWORDS, content_terms, stem
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 MAX_SNIPPET = 320

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
-from api.deps import (
+from abstract_search.api.deps import (
     EngineDep,
     FiltersDep,
     SettingsDep,
@@ -22,9 +22,9 @@ from api.deps import (
     quick_read,
     require_content_type,
 )
-from api.paper_ids import path_id
-from api.routes.search import K_HELP, MODE_HELP, OFFSET_HELP, as_json, checked_mode, search_out
-from api.schemas import (
+from abstract_search.api.paper_ids import path_id
+from abstract_search.api.routes.search import K_HELP, MODE_HELP, OFFSET_HELP, as_json, checked_mode, search_out
+from abstract_search.api.schemas import (
     DeleteOut,
     ItemResult,
     PaperOut,
@@ -33,17 +33,17 @@ from api.schemas import (
     SearchOut,
     error_responses,
 )
-from data.corpus import read_corpus
-from data.errors import CorpusError
-from data.ids import FirstOfEachId
-from data.paper import Paper, Rejected
-from data.readers.fields import (
+from abstract_search.data.corpus import read_corpus
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.ids import FirstOfEachId
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import (
     ABSTRACT_FALLBACKS,
     DEFAULT_FIELD_MAP,
     RecordError,
     paper_from_record,
 )
-from search.searcher import UnknownPaperError
+from abstract_search.search.searcher import UnknownPaperError
 
 router = APIRouter(prefix="/papers", tags=["papers"])
 UPLOAD_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".gz"}

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, FiltersDep, SettingsDep, check_page, check_work, checked_filters, clean_query, off_loop, quick_read
-from api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
-from search.hits import Results
-from search.modes import MODES, ModeError, resolve_mode
+from abstract_search.api.deps import EngineDep, FiltersDep, SettingsDep, check_page, check_work, checked_filters, clean_query, off_loop, quick_read
+from abstract_search.api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
+from abstract_search.search.hits import Results
+from abstract_search.search.modes import MODES, ModeError, resolve_mode
 
 router = APIRouter(tags=["search"])
 # Routes are async: a lone search runs on the event loop (quick_read), concurrent ones and batches in the

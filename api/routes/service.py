@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
 
-from api.deps import EngineDep, SettingsDep, check_work, local_request, valid_text
-from api.schemas import EmbedIn, EmbedOut, HealthOut, StatsOut
+from abstract_search.api.deps import EngineDep, SettingsDep, check_work, local_request, valid_text
+from abstract_search.api.schemas import EmbedIn, EmbedOut, HealthOut, StatsOut
 
 router = APIRouter(tags=["service"])
 MAX_EMBED_CHARS = 100_000

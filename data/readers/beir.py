@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from data.paper import Paper, Rejected
-from data.readers.fields import RecordError, resolve_field_map
-from data.readers.json_records import papers_from_json_lines
-from data.readers.lines import require_file, type_name
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import RecordError, resolve_field_map
+from abstract_search.data.readers.json_records import papers_from_json_lines
+from abstract_search.data.readers.lines import require_file, type_name
 
 BEIR_FIELDS = resolve_field_map({"id": "_id", "abstract": "text"})
 METADATA_FIELDS = ("authors", "affiliations", "date", "year", "categories", "has_code")

@@ -6,16 +6,16 @@ import csv
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from data.errors import CorpusError
-from data.ids import FirstOfEachId
-from data.paper import Paper, Rejected
-from data.readers.fields import (
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.ids import FirstOfEachId
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import (
     ABSTRACT_FALLBACKS,
     RecordError,
     paper_from_record,
     resolve_field_map,
 )
-from data.readers.lines import Line, iter_lines, require_file
+from abstract_search.data.readers.lines import Line, iter_lines, require_file
 
 # characters in one CSV field: past the readers' 100,000-character limit, so that limit's message is the one
 # a long abstract gets, yet far below the 4 MiB line cap times many lines, which a runaway quote would reach

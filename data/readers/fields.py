@@ -7,11 +7,11 @@ import hashlib
 import re
 from typing import Mapping
 
-from data.errors import CorpusError
-from data.ids import IdError, clean_id
-from data.paper import Paper
-from data.readers.lines import type_name
-from data.text import CONTROL_CHARS
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.ids import IdError, clean_id
+from abstract_search.data.paper import Paper
+from abstract_search.data.readers.lines import type_name
+from abstract_search.data.text import CONTROL_CHARS
 
 PAPER_FIELDS = (
     "id", "title", "abstract", "authors", "affiliations",

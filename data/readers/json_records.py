@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from data.ids import FirstOfEachId
-from data.paper import Paper, Rejected
-from data.readers.fields import RecordError, paper_from_record
-from data.readers.lines import iter_json_objects
+from abstract_search.data.ids import FirstOfEachId
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import RecordError, paper_from_record
+from abstract_search.data.readers.lines import iter_json_objects
 
 
 def papers_from_json_lines(

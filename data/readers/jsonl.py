@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from data.paper import Paper, Rejected
-from data.readers.fields import (
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import (
     ABSTRACT_FALLBACKS,
     resolve_field_map,
 )
-from data.readers.json_records import papers_from_json_lines, papers_from_objects
-from data.readers.lines import GZIP_ERRORS, open_binary, require_file, type_name
+from abstract_search.data.readers.json_records import papers_from_json_lines, papers_from_objects
+from abstract_search.data.readers.lines import GZIP_ERRORS, open_binary, require_file, type_name
 
 MAX_ARRAY_BYTES = 256 << 20  # a JSON array is parsed whole (unpacked size, for gzip): bounded, unlike JSON Lines
 

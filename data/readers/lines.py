@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from data.errors import CorpusError
-from data.paper import Rejected
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.paper import Rejected
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"

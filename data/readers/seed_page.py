@@ -9,10 +9,10 @@ import unicodedata
 from pathlib import Path
 from typing import Iterator
 
-from data.errors import CorpusError
-from data.paper import Paper, Rejected
-from data.readers.fields import MONTHS, RecordError, check_length, clean_text, make_date, split_list, split_names
-from data.readers.lines import Line, iter_lines, require_file
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import MONTHS, RecordError, check_length, clean_text, make_date, split_list, split_names
+from abstract_search.data.readers.lines import Line, iter_lines, require_file
 
 # A paper opens with its category glued to its date, e.g. "CLAug 5, 2022" or "AIMar 19Code".
 HEADER = re.compile(

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from abstract_search.api.app import create_app
+from abstract_search.api.settings import Settings
 from tests.conftest import cli_env
 
 TOKEN = "test-token-123"

@@ -7,9 +7,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from data.paper import Paper
+from abstract_search.api.app import create_app
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
 from tests.api.conftest import LOCAL
 
 

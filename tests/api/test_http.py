@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
+from abstract_search.api.app import create_app
+from abstract_search.api.settings import Settings
 from tests.api.conftest import LOCAL, TOKEN
 from tests.conftest import cli_json
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from abstract_search.api.settings import Settings
 from tests.conftest import ABSTRACTS, cli_env
 
 
@@ -37,7 +37,7 @@ def test_a_token_file_gives_the_token_and_an_empty_one_is_refused(tmp_path):
 def test_the_page_limits_are_the_settings(index_copy):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from abstract_search.api.app import create_app
     from tests.api.conftest import LOCAL
 
     with TestClient(create_app(Settings(index=index_copy, max_k=5, max_offset=3)), base_url=LOCAL) as client:

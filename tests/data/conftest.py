@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from data.corpus import bundled_corpus_path
-from data.paper import Paper, Rejected
-from data.readers.seed_page import read_seed_page
+from abstract_search.data.corpus import bundled_corpus_path
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.seed_page import read_seed_page
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"

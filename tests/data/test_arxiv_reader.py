@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from data.readers.arxiv import read_arxiv
+from abstract_search.data.readers.arxiv import read_arxiv
 
 RECORDS = [
     {"id": "0704.0001", "title": "Calculation of\n  prompt diphoton", "abstract": "  A fully\n differential calculation.\n",

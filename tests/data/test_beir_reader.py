@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from data.readers.beir import read_beir
+from abstract_search.data.readers.beir import read_beir
 
 
 def test_small_corpus_with_metadata_and_bad_lines(write, split):

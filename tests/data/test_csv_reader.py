@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from data.errors import CorpusError
-from data.readers.csv_reader import read_csv
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.readers.csv_reader import read_csv
 
 HEADER = "id,Title,abstract,authors,year,categories,has_code,date\n"
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from data.corpus import bundled_corpus_path
-from data.detect import detect_format
-from data.errors import CorpusError
+from abstract_search.data.corpus import bundled_corpus_path
+from abstract_search.data.detect import detect_format
+from abstract_search.data.errors import CorpusError
 
 
 def test_bundled_seed_page():

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from data.corpus import read_corpus
-from data.detect import detect_format
-from data.ids import MAX_ID_CHARS, IdError, clean_id
-from data.readers.fields import MAX_TEXT_CHARS
+from abstract_search.data.corpus import read_corpus
+from abstract_search.data.detect import detect_format
+from abstract_search.data.ids import MAX_ID_CHARS, IdError, clean_id
+from abstract_search.data.readers.fields import MAX_TEXT_CHARS
 
 
 def test_ids_keep_inner_whitespace_and_refuse_what_cannot_be_an_id():

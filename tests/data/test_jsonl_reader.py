@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from data.errors import CorpusError
-from data.readers.fields import hash_id
-from data.readers.jsonl import read_jsonl
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.readers.fields import hash_id
+from abstract_search.data.readers.jsonl import read_jsonl
 
 
 def lines(*records) -> str:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from data.corpus import FORMATS, bundled_corpus_path, collect, read_corpus
-from data.errors import CorpusError
+from abstract_search.data.corpus import FORMATS, bundled_corpus_path, collect, read_corpus
+from abstract_search.data.errors import CorpusError
 
 
 def test_formats_table():

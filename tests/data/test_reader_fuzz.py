@@ -7,8 +7,8 @@ import gzip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.corpus import FORMATS, read_corpus
-from data.paper import Paper, Rejected
+from abstract_search.data.corpus import FORMATS, read_corpus
+from abstract_search.data.paper import Paper, Rejected
 
 JSONISH = st.lists(
     st.sampled_from([

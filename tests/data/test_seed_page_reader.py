@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from data.corpus import bundled_corpus_path
-from data.errors import CorpusError
-from data.readers.seed_page import read_seed_page, slugify
+from abstract_search.data.corpus import bundled_corpus_path
+from abstract_search.data.errors import CorpusError
+from abstract_search.data.readers.seed_page import read_seed_page, slugify
 
 OWNER = "Jason Weston"
 

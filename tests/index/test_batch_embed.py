@@ -7,17 +7,17 @@ import json
 import numpy as np
 import pytest
 
-from data.paper import Paper
-from index.batch_embed import embed_corpus
-from index.embedder import Embedder
-from index.shards import read_shards
+from abstract_search.data.paper import Paper
+from abstract_search.index.batch_embed import embed_corpus
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.shards import read_shards
 from tests.conftest import ROOT, cli_json, run_cli
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """Thirty papers of the bundled corpus as a JSONL file."""
-    from data.corpus import bundled_corpus_path, read_corpus
+    from abstract_search.data.corpus import bundled_corpus_path, read_corpus
 
     papers = [r for r in read_corpus(bundled_corpus_path()) if isinstance(r, Paper)][:30]
     path = tmp_path_factory.mktemp("corpus") / "papers.jsonl"
@@ -51,7 +51,7 @@ def test_embed_is_resumable_and_indexes_without_embedding(corpus, tmp_path):
 
 def test_ray_data_embedding_matches_the_in_process_path(corpus, tmp_path):
     ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install abstract-search[ray]")
-    from data.corpus import read_corpus
+    from abstract_search.data.corpus import read_corpus
 
     papers = [r for r in read_corpus(corpus) if isinstance(r, Paper)]
     embedder = Embedder()

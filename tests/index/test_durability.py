@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from api.engine import Engine
-from api.settings import Settings
-from data.paper import Paper
-from index.store import Store
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
+from abstract_search.index.store import Store
 from tests.conftest import ROOT, cli_env, cli_json, run_cli, shared_file
 
 
@@ -48,9 +48,9 @@ def test_crash_in_the_middle_of_a_save_leaves_the_old_index_loadable(index_copy)
     # A child process adds papers, then dies inside the FAISS write, after half the bytes.
     script = f"""
 import os, faiss, index.vector_index as vi
-from api.engine import Engine
-from api.settings import Settings
-from data.paper import Paper
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
 engine = Engine(Settings(index={str(index_copy)!r}))
 engine.add([Paper(id="crash-1", title="Crash test", abstract="Written before the crash, committed to SQLite.")])
 data = faiss.serialize_index(engine.writer.vectors.index)

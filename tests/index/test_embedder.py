@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.corpus import bundled_corpus_path, read_corpus
-from data.paper import Paper
-from index.embedder import Embedder
+from abstract_search.data.corpus import bundled_corpus_path, read_corpus
+from abstract_search.data.paper import Paper
+from abstract_search.index.embedder import Embedder
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_concurrent_first_calls_load_the_model_once():
     # A fresh server takes many requests at once; each loading its own session cost 1.5 GB.
     from concurrent.futures import ThreadPoolExecutor
 
-    from index.embedder import load_onnx
+    from abstract_search.index.embedder import load_onnx
 
     load_onnx.cache_clear()
     embedder = Embedder(backend="onnx-int8")

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from index.vector_index import INDEX_TYPES, create_vector_index, default_index_type, read_vector_index
+from abstract_search.index.vector_index import INDEX_TYPES, create_vector_index, default_index_type, read_vector_index
 from tests.conftest import cli_json, run_cli
 
 ALL_TYPES = sorted(INDEX_TYPES)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.paper import Paper
-from index.postings import (
+from abstract_search.data.paper import Paper
+from abstract_search.index.postings import (
     POSTINGS_FILE,
     REBUILD_SHARE,
     build_postings,
@@ -15,9 +15,9 @@ from index.postings import (
     refresh_postings,
     save_postings,
 )
-from index.store import Store
-from search.filters import Filters
-from search.lexical import Lexical
+from abstract_search.index.store import Store
+from abstract_search.search.filters import Filters
+from abstract_search.search.lexical import Lexical
 from tests.fts5_reference import fts5_bm25
 
 WORDS = "graph neural network protein folding language model judge retrieval sparse dense attention".split()
@@ -108,9 +108,9 @@ def test_abstracts_index_writes_the_postings_file(bundled_index):
 
 
 def test_many_catch_ups_fold_into_one_segment_without_reading_everything_again(store, monkeypatch):
-    import search.lexical
+    from abstract_search.search import lexical
 
-    monkeypatch.setattr(search.lexical, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(lexical, "MAX_SEGMENTS", 3)
     lexical = Lexical(store)
     base = lexical.segments()[0].postings
     for batch in range(5):

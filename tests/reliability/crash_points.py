@@ -16,9 +16,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.engine import Engine
-from api.settings import Settings
-from data.paper import Paper
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
 from tests.conftest import cli_env
 from tests.reliability.harness import ABSTRACTS, copy_index, paper_record, verify_index, write_jsonl
 

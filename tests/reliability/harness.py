@@ -30,13 +30,13 @@ from pathlib import Path
 
 import httpx
 
-from api.engine import Engine
-from api.settings import Settings
-from data.paper import Paper
-from index.manifest import Manifest
-from index.store import Store
-from index.vector_index import VECTORS_FILE, read_vector_index
-from index.vectors_sync import mask_stale
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
+from abstract_search.index.manifest import Manifest
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import VECTORS_FILE, read_vector_index
+from abstract_search.index.vectors_sync import mask_stale
 from tests.api.conftest import TOKEN, start_server, stop_server
 from tests.conftest import cli_env
 

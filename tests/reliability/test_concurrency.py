@@ -162,9 +162,9 @@ def test_searches_go_on_while_a_large_batch_is_embedded(index_copy):
     """The write lock is held for the commit only: searches answer while the batch is still being embedded."""
     import pytest
 
-    from api.engine import Engine
-    from api.settings import Settings
-    from data.paper import Paper
+    from abstract_search.api.engine import Engine
+    from abstract_search.api.settings import Settings
+    from abstract_search.data.paper import Paper
 
     engine = Engine(Settings(index=index_copy))
     try:

@@ -42,9 +42,9 @@ def test_the_checks_catch_a_lost_paper_a_half_batch_and_a_disagreement(index_cop
     the store; a swap keeps the count, so only the ids disagree.)"""
     import sqlite3
 
-    from api.engine import Engine
-    from api.settings import Settings
-    from data.paper import Paper
+    from abstract_search.api.engine import Engine
+    from abstract_search.api.settings import Settings
+    from abstract_search.data.paper import Paper
     from tests.reliability.harness import paper_record, verify_index
 
     records = [paper_record("chk", i) for i in range(4)]

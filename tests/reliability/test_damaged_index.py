@@ -16,11 +16,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
-from index.manifest import Manifest
-from index.store import Store
-from index.vector_index import read_vector_index
+from abstract_search.api.app import create_app
+from abstract_search.api.settings import Settings
+from abstract_search.index.manifest import Manifest
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import read_vector_index
 from tests.api.conftest import LOCAL, TOKEN, start_server, stop_server
 from tests.conftest import cli_env, run_cli
 from tests.reliability.harness import paper_record, write_jsonl

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from api.cli import app
-from data.corpus import FORMATS, read_corpus
-from data.paper import Paper, Rejected
-from index.store import Store
+from abstract_search.api.cli import app
+from abstract_search.data.corpus import FORMATS, read_corpus
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.index.store import Store
 
 BOM = b"\xef\xbb\xbf"
 WORDS = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N", "Zs", "P", "S")), min_size=1, max_size=30)

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index.store import STORE_FILE, Store
+from abstract_search.index.store import STORE_FILE, Store
 from tests.api.conftest import TOKEN, free_port
 from tests.conftest import cli_env
 from tests.reliability.harness import AUTH, paper_record, verify_index, write_jsonl

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import api.deps
-from api.app import create_app
-from api.settings import Settings
+from abstract_search.api import deps
+from abstract_search.api.app import create_app
+from abstract_search.api.settings import Settings
 from tests.api.conftest import LOCAL, TOKEN, start_server, stop_server
 from tests.conftest import ABSTRACTS, ROOT, cli_env
 
@@ -80,13 +80,13 @@ def test_the_page_script_never_inserts_html_and_its_policy_forbids_inline_script
 
 def test_the_token_is_compared_in_constant_time(index_copy, monkeypatch):
     calls = []
-    real = api.deps.hmac.compare_digest
+    real = deps.hmac.compare_digest
 
     def spy(a, b):
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(api.deps.hmac, "compare_digest", spy)
+    monkeypatch.setattr(deps.hmac, "compare_digest", spy)
     app = create_app(Settings(index=index_copy, api_token=TOKEN))
     with TestClient(app, base_url=LOCAL) as client:
         for given in ("x" + TOKEN[1:], TOKEN[:-1] + "x", "short", TOKEN):
@@ -98,7 +98,7 @@ def test_the_token_is_compared_in_constant_time(index_copy, monkeypatch):
     # No other comparison of the token anywhere in the code.
     for path in (ROOT / "api").rglob("*.py"):
         assert not re.search(r"api_token\s*[!=]=|[!=]=\s*\S*api_token\b", path.read_text()), path
-    assert "compare_digest" in inspect.getsource(api.deps.require_writer)
+    assert "compare_digest" in inspect.getsource(deps.require_writer)
 
 
 def command_lines() -> str:
@@ -191,7 +191,7 @@ def test_no_source_file_unpickles():
 
 
 def test_index_files_and_the_model_are_not_pickles(bundled_index):
-    from index.model_source import resolve_model
+    from abstract_search.index.model_source import resolve_model
 
     assert (bundled_index / "papers.sqlite").read_bytes()[:16] == b"SQLite format 3\x00"
     assert (bundled_index / "manifest.json").read_text().lstrip().startswith("{")
@@ -214,10 +214,10 @@ class Refuse:
 pickle.load = pickle.loads = _pickle.load = _pickle.loads = refuse
 pickle.Unpickler = _pickle.Unpickler = Refuse
 from fastapi.testclient import TestClient
-from api.app import create_app
-from api.engine import Engine
-from api.settings import Settings
-from data.paper import Paper
+from abstract_search.api.app import create_app
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
 engine = Engine(Settings(index={str(index_copy)!r}))
 engine.add([Paper(id="pk-1", title="Pickles", abstract="No pickle is ever loaded by this engine.")])
 assert engine.search("pickle loading", k=3).hits

@@ -15,8 +15,8 @@ import time
 import httpx
 import numpy as np
 
-from api.engine import Engine
-from api.settings import Settings
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
 from tests.api.conftest import TOKEN, start_server, stop_server
 from tests.reliability.harness import AUTH
 

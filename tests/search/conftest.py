@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from api.engine import Engine
-from api.settings import Settings
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
 
 
 @pytest.fixture(scope="module")

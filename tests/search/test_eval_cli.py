@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from data.corpus import bundled_corpus_path, read_corpus
-from data.paper import Paper
+from abstract_search.data.corpus import bundled_corpus_path, read_corpus
+from abstract_search.data.paper import Paper
 from tests.conftest import run_cli
 
 KEYS = {"mode", "queries", "ndcg@10", "recall@100", "mrr@10", "p50_ms"}

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.paper import Paper
-from index.store import Store
-from index.vector_index import create_vector_index
-from search.dense_stats import DenseStats
-from search.filters import Filters
-from search.fusion import combine, lexical_weight, smooth, zscores
-from search.hybrid import Hybrid
-from search.lexical import Lexical
+from abstract_search.data.paper import Paper
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import create_vector_index
+from abstract_search.search.dense_stats import DenseStats
+from abstract_search.search.filters import Filters
+from abstract_search.search.fusion import combine, lexical_weight, smooth, zscores
+from abstract_search.search.hybrid import Hybrid
+from abstract_search.search.lexical import Lexical
 
 
 def test_zscores_and_combine():

@@ -9,10 +9,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from data.paper import Paper
-from index.store import Store
-from search.filters import Filters
-from search.lexical import Lexical, LexicalIndexMissing, query_words
+from abstract_search.data.paper import Paper
+from abstract_search.index.store import Store
+from abstract_search.search.filters import Filters
+from abstract_search.search.lexical import Lexical, LexicalIndexMissing, query_words
 
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 DOCS = [

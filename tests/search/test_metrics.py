@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from search.metrics import evaluate, mrr_at, ndcg_at, recall_at
+from abstract_search.search.metrics import evaluate, mrr_at, ndcg_at, recall_at
 
 QRELS = {"q1": {"d1": 2, "d2": 1}, "q2": {"d3": 1, "d4": 0}, "q3": {"d9": 0}}
 RUN = {"q1": ["d2", "x", "d1"], "q2": ["y", "z", "d3"], "q3": ["d9"]}

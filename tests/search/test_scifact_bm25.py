@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data.corpus import read_corpus
-from data.paper import Paper
-from index.store import Store
-from search.evaluation import judged, read_qrels, read_queries
-from search.lexical import Lexical
-from search.metrics import evaluate
+from abstract_search.data.corpus import read_corpus
+from abstract_search.data.paper import Paper
+from abstract_search.index.store import Store
+from abstract_search.search.evaluation import judged, read_qrels, read_queries
+from abstract_search.search.lexical import Lexical
+from abstract_search.search.metrics import evaluate
 from tests.conftest import shared_file
 from tests.fts5_reference import fts5_bm25
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.snippet import best_snippet
+from abstract_search.search.snippet import best_snippet
 
 ABSTRACT = (
     "We study large language models. Judging answers is costly for people. "
