@@ -15,17 +15,17 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from abstract_search.api.body_limit import BodyLimitMiddleware
 from abstract_search.api.engine import Engine
 from abstract_search.api.net import LOOPBACK_NAMES, is_loopback
 from abstract_search.api.paper_ids import EncodedSlashMiddleware
 from abstract_search.api.routes import page, papers, search, service
 from abstract_search.api.schemas import PARSER_REJECTION, error_responses
 from abstract_search.api.settings import Settings
-from abstract_search.index.errors import IndexFailure
+from abstract_search.index.errors import IndexFailure, ReadOnlyIndexError
 from abstract_search.index.store import store_failure
 
 log = logging.getLogger("abstracts.api")
+BODY_TOO_LARGE = "Content Too Large"  # the detail of the 413 FastAPI's max_body_size raises
 
 
 def served_hosts(settings: Settings) -> list[str]:
@@ -47,8 +47,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # One FAISS thread per request: OpenMP threads fighting the query encoder double the latency.
         faiss.omp_set_num_threads(1)
         app.state.engine = engine or Engine(settings)
-        app.state.engine.writer.vectors  # load and catch up before the first request
-        app.state.engine.embedder.encode_query("warm up")  # load the model now, not inside the first requests
+        app.state.engine.warm_up()  # load the index and the model now, not inside the first requests
         try:
             app.state.engine.save()  # a rebuilt or caught-up vector file is saved, so other workers can map it
         except IndexFailure as exc:  # a full disk must not keep the server from starting: the store is whole
@@ -67,9 +66,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         summary="Semantic search over scientific paper abstracts.",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,  # FastAPI answers a larger body 413, read or declared
     )
     app.state.settings = settings
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(EncodedSlashMiddleware)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"])
@@ -92,6 +91,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         """Answer a body the framework cannot parse (not UTF-8, broken multipart) with 422, like any malformed body."""
         if exc.status_code == 400:
             return JSONResponse(status_code=422, content={"detail": f"body could not be parsed: {exc.detail}"})
+        if exc.status_code == 413 and exc.detail == BODY_TOO_LARGE:  # FastAPI's body limit: name ours
+            detail = f"request body is larger than {settings.max_body_bytes} bytes (ABSTRACTS_MAX_BODY_BYTES)"
+            return JSONResponse(status_code=413, content={"detail": detail})
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(IndexFailure)
@@ -103,7 +105,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @app.exception_handler(sqlite3.DatabaseError)
     async def store_error(request: Request, exc: sqlite3.DatabaseError) -> JSONResponse:
         """Answer 503 for a store error met outside a write transaction (a damaged page, a lost disk)."""
-        return await index_failure(request, store_failure(request.app.state.engine.store.path, exc))
+        return await index_failure(request, store_failure(request.app.state.engine.store_path, exc))
+
+    @app.exception_handler(ReadOnlyIndexError)
+    async def read_only_index(request: Request, exc: ReadOnlyIndexError) -> JSONResponse:
+        """Answer 403 to a write on an index served read-only; the message says why and what to do."""
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
 
     # Every error is an ErrorOut; routes add their own 401/403/404 where they can answer them.
     for module in (search, papers, service, page):

@@ -32,7 +32,7 @@ from abstract_search.api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eva
 from abstract_search.api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd
 from abstract_search.api.render import print_results
 from abstract_search.search.filters import Filters
-from abstract_search.search.searcher import UnknownPaperError
+from abstract_search.api.engine import UnknownPaperError
 
 
 def emit(results, as_json: bool, offset: int) -> None:
@@ -127,6 +127,8 @@ def serve_cmd(
     host: Annotated[Optional[str], typer.Option("--host", help="listen address [default 127.0.0.1]")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="listen port [default 8000]")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="server processes")] = 1,
+    read_only: Annotated[bool, typer.Option(
+        "--read-only", help="serve searches only: writes are answered 403 (also when the index files refuse writes)")] = False,
     token_file: Annotated[Optional[Path], typer.Option(
         "--token-file", help="file holding the bearer token writes need (or set ABSTRACTS_API_TOKEN); "
                              "a token is never taken on the command line, where `ps` would show it")] = None,
@@ -140,13 +142,18 @@ def serve_cmd(
 
     from abstract_search.api.server_protocol import GuardedHttpToolsProtocol, raise_open_file_limit
 
-    settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model, device=device)
-    open_engine(settings).store.close()  # fail here, clearly, if there is no index
+    settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model, device=device,
+                             read_only=read_only or None)
+    engine = open_engine(settings)  # fail here, clearly, if there is no index
+    if engine.read_only:
+        err.print(f"{settings.index} is served read-only: searches work, writes are answered 403", highlight=False)
+    engine.close(save=False)
     # Worker processes read their settings from the environment; the token never reaches a log line.
     # The vector file is memory-mapped, so every worker shares one copy in the page cache.
     # Each worker's encoder gets an equal share of the cores, so workers do not fight over them.
     for key, value in (("INDEX", settings.index), ("MODEL", settings.model), ("DEVICE", settings.device),
                        ("API_TOKEN_FILE", settings.api_token_file), ("HOST", settings.host), ("MMAP", "1"),
+                       ("READ_ONLY", "1" if settings.read_only else None),
                        ("THREADS", settings.threads or max(1, (os.cpu_count() or 1) // workers))):
         if value is not None:
             os.environ[f"ABSTRACTS_{key}"] = str(value)

@@ -64,8 +64,8 @@ def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
     except (CorpusError, IndexFailure) as exc:
         engine.close()
         fail(str(exc))
-    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.embedder.name}, "
-              f"{engine.writer.vectors.index_type} index", highlight=False)
+    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.model_name}, "
+              f"{engine.stats()['index_type']} index", highlight=False)
     engine.close()
     if skipped_total:
         raise typer.Exit(EXIT_SKIPPED)
@@ -86,7 +86,7 @@ def run_from_embeddings(folder: Path, settings: Settings) -> None:
             advance(len(papers))
     engine.save()
     out.print(f"{folder}: {added} added, {updated} updated, {unchanged} unchanged, 0 skipped", highlight=False)
-    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.embedder.name}", highlight=False)
+    out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.model_name}", highlight=False)
     engine.close()
 
 

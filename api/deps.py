@@ -82,6 +82,7 @@ async def require_writer(request: Request, authorization: Annotated[str | None, 
     origin is refused, since a page can send a form or a no-cors fetch to any server it can reach.
     """
     settings: Settings = request.app.state.settings
+    request.app.state.engine.check_writable()  # a read-only index: 403, before the body is read
     refuse_foreign_origin(request, settings)
     if settings.api_token:
         scheme, _, given = (authorization or "").partition(" ")

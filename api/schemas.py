@@ -80,7 +80,10 @@ class PaperOut(BaseModel):
 class PapersIn(BaseModel):
     """A batch of paper records to add or update; each is checked on its own."""
 
-    papers: list[dict[str, Any]] = Field(min_length=1)
+    # Items are taken as any JSON value, so one that is not an object is rejected alone, not the batch.
+    papers: list[Any] = Field(min_length=1, json_schema_extra={"items": {
+        "type": "object", "description": "a paper: abstract (required), id, title, authors, affiliations, date, "
+                                         "year, categories, has_code; unknown keys are ignored"}})
 
 
 class ItemResult(BaseModel):

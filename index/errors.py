@@ -19,3 +19,7 @@ class DamagedIndexError(IndexFailure):
 
 class StoreUnavailableError(IndexFailure):
     """The paper store cannot be written now (locked, read-only, full disk); nothing was changed."""
+
+
+class ReadOnlyIndexError(IndexFailure):
+    """A write was asked of an index served read-only (--read-only, or files that refuse writes)."""

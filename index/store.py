@@ -172,7 +172,7 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.readonly:
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+                conn = _connect_read_only(self.path)
             else:
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA synchronous=FULL")
@@ -435,6 +435,35 @@ def store_failure(path: Path, exc: sqlite3.DatabaseError) -> IndexFailure:
         "rebuild it: restore it from a backup, or move the index directory aside and rebuild it with "
         "`abstracts index` and `abstracts add`."
     )
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open a connection that cannot write, and still sees the commits other processes make.
+
+    A WAL store in a directory that accepts no writes opens with mode=ro only where its -shm file is
+    already there; otherwise it opens immutable, which reads the main file alone: right when no -wal
+    file holds commits, so with one SQLite's own error stands.
+    """
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size:
+            raise
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
+
+
+def read_only_place(index_dir: Path) -> bool:
+    """Return whether an index directory is to be served read-only: it refuses writes (a read-only mount,
+    permissions), or its store file has no write bits (a copy made read-only on purpose, even for root)."""
+    path = Path(index_dir) / STORE_FILE
+    if not path.parent.exists():
+        return False  # a new index: the writer makes the directory
+    return _not_writable(path) or (path.exists() and not path.stat().st_mode & 0o222)
 
 
 def _not_writable(path: Path) -> bool:

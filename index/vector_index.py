@@ -98,6 +98,8 @@ class VectorIndex:
     def exact_among(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the exact top k among the allowed ids, from the vectors the index holds."""
         allowed = np.setdiff1d(allowed.astype(np.int64), np.fromiter(self.masked, dtype=np.int64))
+        # A paper committed or removed since this index last caught up may be allowed, yet not held here.
+        allowed = np.intersect1d(allowed, self.stored_ids(), assume_unique=True)
         vectors = self.reconstruct(allowed)
         scores = queries @ vectors.T
         top = np.argsort(-scores, axis=1)[:, :k]

@@ -1,4 +1,4 @@
-"""Add, update and delete papers: embed what changed, commit to the store, update FAISS."""
+"""Add, update and delete papers: embed what changed and commit it to the store; save the derived files."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from abstract_search.index.atomic import remove_orphans
 from abstract_search.index.manifest import MANIFEST_FILE, Manifest
 from abstract_search.index.postings import POSTINGS_FILE, refresh_postings
 from abstract_search.index.save_lock import save_lock
-from abstract_search.index.store import Store, Written
+from abstract_search.index.reader import IndexReader
+from abstract_search.index.store import Store
 from abstract_search.index.vector_index import VECTORS_FILE, VectorIndex, default_index_type
-from abstract_search.index.vectors_sync import catch_up, in_memory, load_vectors, rebuild_vectors, save_vectors
+from abstract_search.index.vectors_sync import rebuild_vectors, save_vectors
 
 log = logging.getLogger(__name__)
 
@@ -62,67 +63,22 @@ def check_model(store: Store, model_name: str) -> None:
 
 
 class IndexWriter:
-    """The one writer of an index directory: store first, then the derived FAISS index."""
+    """The one writer of an index directory: it commits to the store, the source of truth, and saves the files
+    derived from it (vectors, manifest, postings). The FAISS index served is the reader's, caught up from the store.
+    """
 
-    def __init__(self, index_dir: Path, embedder: Embedder, index_type: str | None = None, store: Store | None = None,
-                 mmap: bool = False):
+    def __init__(self, index_dir: Path, embedder: Embedder, store: Store, index_type: str | None = None):
         self.index_dir = Path(index_dir)
         self.embedder = embedder
-        self.store = store or Store(self.index_dir)
+        self.store = store
         check_model(self.store, embedder.name)
         self._index_type = index_type
-        self._vectors: VectorIndex | None = None
-        self._dirty = False
-        self._mmap = mmap
-        self.synced = 0  # the store generation the in-memory FAISS index reflects
 
-    @property
-    def vectors(self) -> VectorIndex:
-        """Return the FAISS index, loaded and caught up with the store on first use."""
-        if self._vectors is None:
-            if self.store.model() is None:
-                self.store.bind_model(self.embedder.name, self.embedder.dimension)
-            generation = self.store.generation()
-            self._vectors, self._dirty = load_vectors(self.index_dir, self.store, self._index_type, self._mmap)
-            self.synced = generation
-        return self._vectors
-
-    def lagging(self) -> bool:
-        """Return whether another process committed writes this FAISS index has not seen."""
-        return self._vectors is not None and self.store.generation() != self.synced
-
-    def refresh(self) -> None:
-        """Apply writes committed by other processes (server workers share one store)."""
-        generation = self.store.generation()
-        if self._vectors is not None and generation != self.synced:
-            catch_up(self._writable_vectors(), self.store, self.synced)
-            self.synced = generation
-
-    def _committed(self, generation: int) -> None:
-        """Note our own commit; if another process committed in between, the next refresh catches up."""
-        if generation == self.synced + 1:
-            self.synced = generation
-
-    def _writable_vectors(self) -> VectorIndex:
-        """Return the FAISS index ready for changes, copying a memory-mapped one into memory first."""
-        vectors = self.vectors
-        if self._mmap:
-            self._vectors = vectors = in_memory(vectors)
-            self._mmap = False
-        return vectors
-
-    def add(self, papers: Sequence[Paper], vectors: np.ndarray | None = None) -> WriteReport:
-        """Add or update a batch of papers as one transaction; only new or changed texts are embedded.
-
-        With `vectors` (one per paper, from `abstracts embed`), nothing is embedded here.
-        """
-        return self.commit(self.prepare(papers, vectors))
-
-    def prepare(self, papers: Sequence[Paper], vectors: np.ndarray | None = None) -> "PreparedWrite":
+    def prepare(self, papers: Sequence[Paper], vectors: np.ndarray | None = None) -> PreparedWrite:
         """Check a batch against the store and embed what is new or changed; write nothing.
 
         Needs no lock: it only reads the store. `commit` re-checks inside its transaction what another
-        writer may have changed since.
+        writer may have changed since. With `vectors` (one per paper, from `abstracts embed`), nothing is embedded.
         """
         report = WriteReport()
         latest: dict[str, Paper] = {}
@@ -149,14 +105,13 @@ class IndexWriter:
                 report.unchanged.append(paper.id)
         return PreparedWrite(report, to_embed, self._embeddings(to_embed, given), metadata_only, given)
 
-    def commit(self, prepared: "PreparedWrite") -> WriteReport:
-        """Write a prepared batch as one transaction and bring FAISS in step (the caller holds the write lock)."""
+    def commit(self, prepared: PreparedWrite) -> WriteReport:
+        """Write a prepared batch to the store in one transaction (again for updates another writer made stale)."""
         to_embed, embeddings, metadata_only = prepared.to_embed, prepared.embeddings, prepared.metadata_only
-        if to_embed or metadata_only:
-            self._writable_vectors()  # binds the model before the first write
+        if (to_embed or metadata_only) and self.store.model() is None:
+            self.store.bind_model(self.embedder.name, self.embedder.dimension)
         while to_embed or metadata_only:
             written = self.store.write(list(zip(to_embed, embeddings)), metadata_only, deletes=[])
-            self._apply(written, to_embed, embeddings)
             # Another process changed the text of these papers after we checked them: embed ours and write again.
             to_embed, metadata_only = written.stale, []
             embeddings = self._embeddings(to_embed, prepared.given)
@@ -176,40 +131,27 @@ class IndexWriter:
         found = [pid for pid in dict.fromkeys(ids) if pid in states]
         missing = [pid for pid in dict.fromkeys(ids) if pid not in states]
         if found:
-            self._writable_vectors()
-            self._apply(self.store.write([], [], deletes=found), [], None)
+            self.store.write([], [], deletes=found)
         return found, missing
 
-    def _apply(self, written: Written, inserted: Sequence[Paper], embeddings: np.ndarray | None) -> None:
-        """Bring the FAISS index in step with a committed write; if that fails, rebuild it from the store.
-
-        The write is already durable, so a failure here must not fail it: the index is derived data.
-        """
-        try:
-            index = self._writable_vectors()
-            index.remove(written.removed)
-            if len(inserted):
-                nums = np.array([written.added[p.id] for p in inserted], dtype=np.int64)
-                index.add(nums, embeddings)
-            self._committed(written.generation)
-        except Exception:  # noqa: BLE001 - any FAISS failure: the store is the truth, rebuild from it
-            log.exception("updating the vector index after a committed write failed; rebuilding it from the store")
-            self.synced = self.store.generation()
-            self._vectors = rebuild_vectors(self.store, self._index_type or getattr(self._vectors, "index_type", None))
-            self._mmap = False
-        self._dirty = True
-
-    def rebuild(self, index_type: str | None = None) -> VectorIndex:
-        """Rebuild the FAISS index from the stored embeddings, as `index_type`, and save it."""
-        self.synced = self.store.generation()
-        self._vectors = rebuild_vectors(self.store, index_type or self._index_type)
+    def rebuild(self, reader: IndexReader, index_type: str | None = None) -> VectorIndex:
+        """Rebuild the FAISS index from the stored embeddings, as `index_type`, save it and serve it."""
         self._index_type = index_type or self._index_type
-        self._mmap = False
-        self.save(force=True)
-        return self._vectors
+        with save_lock(self.index_dir):
+            generation = self.store.generation()
+            vectors = rebuild_vectors(self.store, self._index_type)
+            save_vectors(self.index_dir, vectors, self.store, generation, self._pinned())
+            reader.replace(vectors, generation, saved=True)
+            refresh_postings(self.index_dir, self.store)
+        return vectors
 
-    def save(self, force: bool = False) -> None:
-        """Write the FAISS file and manifest atomically if anything changed, and the postings file if it lags.
+    def _pinned(self) -> bool:
+        """Return whether the index type was chosen (kept across size thresholds) rather than picked by size."""
+        manifest = Manifest.load_if_whole(self.index_dir)
+        return self._index_type is not None or bool(manifest and manifest.pinned)
+
+    def save(self, reader: IndexReader) -> None:
+        """Write the reader's FAISS index and manifest atomically if they changed, and the postings if they lag.
 
         Under the index's save lock, and caught up with the store first: a saved file is never older than
         the manifest it replaces, so a crash between the two renames leaves a manifest whose generation is
@@ -220,19 +162,16 @@ class IndexWriter:
         with save_lock(self.index_dir):
             for name in (VECTORS_FILE, MANIFEST_FILE, POSTINGS_FILE):
                 remove_orphans(self.index_dir / name)  # temporary files of a killed save
-            if self.lagging():
-                self.refresh()
-                self._dirty = True
-            vectors = self.vectors
-            manifest = Manifest.load_if_whole(self.index_dir)
-            pinned = self._index_type is not None or bool(manifest and manifest.pinned)
-            wanted = default_index_type(self.store.count())
-            if not pinned and vectors.index_type != wanted:
-                # The corpus crossed the size threshold: switch between exact and approximate search.
-                self.synced = self.store.generation()
-                self._vectors = vectors = rebuild_vectors(self.store, wanted)
-                force = True
-            if self._dirty or force:
-                save_vectors(self.index_dir, vectors, self.store, self.synced, pinned)
-                self._dirty = False
+            pinned = self._pinned()
+            with reader.holding_still() as (vectors, generation):
+                wanted = default_index_type(self.store.count())
+                switch = not pinned and vectors.index_type != wanted
+                if not switch and reader.changed:
+                    save_vectors(self.index_dir, vectors, self.store, generation, pinned)
+                    reader.saved(generation)
+            if switch:  # the corpus crossed the size threshold: switch between exact and approximate search
+                generation = self.store.generation()
+                vectors = rebuild_vectors(self.store, wanted)
+                save_vectors(self.index_dir, vectors, self.store, generation, pinned)
+                reader.replace(vectors, generation, saved=True)
             refresh_postings(self.index_dir, self.store)  # independent of the vector index type

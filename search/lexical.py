@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -11,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from abstract_search.index.fts_terms import instances, stems
+from abstract_search.index.fts_terms import instances
 from abstract_search.index.postings import (
     POSTINGS_FILE,
     Postings,
@@ -21,9 +20,8 @@ from abstract_search.index.postings import (
 )
 from abstract_search.index.store import Store
 from abstract_search.search.filters import Filters
-from abstract_search.search.text_terms import STOPWORDS
+from abstract_search.search.text_terms import query_terms
 
-TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps: runs of letters and digits
 TITLE_WEIGHT = 2.0  # a query word in the title counts twice (tuned on the SciFact training claims)
 K1, B = 1.2, 0.75  # the constants of FTS5's bm25()
 MAX_SEGMENTS = 32  # papers written since the postings file are kept in small segments; past this, one
@@ -48,11 +46,6 @@ class LexicalScores:
             return 0.0, 1.0
         mean = self.total / papers
         return mean, max(self.total_sq / papers - mean * mean, 0.0) ** 0.5
-
-
-def query_words(query: str) -> list[str]:
-    """Return the query's distinct lowercase non-stopword words; FTS5 query syntax is plain text here."""
-    return list(dict.fromkeys(t for t in TOKEN.findall(query.lower()) if t not in STOPWORDS))
 
 
 @dataclass
@@ -113,7 +106,7 @@ class Lexical:
 
         `allowed` (the vector ids the filters let through) saves resolving `filters` again.
         """
-        terms = Counter(t for found in stems(query_words(query)) for t in found)
+        terms = query_terms(query)
         if not terms:
             return LexicalScores()
         segments = self.segments()

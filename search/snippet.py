@@ -5,9 +5,8 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from abstract_search.search.text_terms import STOPWORDS, content_terms, stem
+from abstract_search.search.text_terms import STOPWORDS, TOKEN, query_terms, terms_of
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 MAX_SNIPPET = 320
@@ -29,31 +28,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return list(zip(starts, ends))
 
 
-@lru_cache(maxsize=1024)
-def candidate_words(stems: frozenset[str]) -> re.Pattern:
-    """Return a pattern for the words that may stem to one of these stems.
-
-    A Snowball stem less its last letter starts the word it came from ("studies" -> "studi"), so only the
-    words this finds are stemmed: a long abstract costs one regex scan instead of stemming every word.
-    """
-    prefixes = sorted({stem[: max(len(stem) - 1, 2)] for stem in stems}, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, prefixes)) + r")[A-Za-z0-9]*", re.IGNORECASE)
-
-
 def best_snippet(abstract: str, query: str) -> Snippet:
     """Return the sentence sharing the most query terms (the first sentence on a tie or no match)."""
     spans = sentence_spans(abstract)
-    wanted = frozenset(content_terms(query))
+    wanted = set(query_terms(query))
     ends = [end for _, end in spans]
     found: list[set[str]] = [set() for _ in spans]
     marks: list[tuple[int, int, int]] = []  # (sentence, start, end) of each query word
     if wanted:
-        for match in candidate_words(wanted).finditer(abstract):  # one scan of the whole abstract
-            word = match.group().lower()
-            term = stem(word)
-            if term in wanted:
+        matches = list(TOKEN.finditer(abstract))
+        lowered = [m.group().lower() for m in matches]
+        for match, word, terms in zip(matches, lowered, terms_of(lowered)):
+            shared = wanted.intersection(terms)
+            if shared:
                 sentence = bisect.bisect_right(ends, match.start())
-                found[sentence].add(term)
+                found[sentence].update(shared)
                 if word not in STOPWORDS:  # "using" stems to "use" but is not marked
                     marks.append((sentence, match.start(), match.end()))
     scores = [len(terms) for terms in found]

@@ -1,29 +1,53 @@
-"""Turn text into stemmed content terms, shared by snippets and lexical matching."""
+"""The one tokenizer of queries, BM25 and snippets: FTS5's own terms (unicode61, diacritics removed, Porter).
+
+BM25 scores the terms the store's FTS5 index holds (index/fts_terms.py), so a query word and a snippet's
+word match exactly when FTS5 would match them: "Schrödinger" and "Schrodinger" both, the whole word marked.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
+from collections import Counter
+from collections.abc import Sequence
 
-import Stemmer
+from abstract_search.index.fts_terms import stems
 
-WORD = re.compile(r"[A-Za-z0-9]+")
+TOKEN = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer keeps: runs of letters and digits
 STOPWORDS = frozenset(
     """a an and are as at be by for from has have in into is it its of on or that the their this to was were
     which with we our us paper papers work works study studies about using use used via how what when where who
     why do does can could should would will i me my you your any some find show shows research article articles
     on""".split()
 )
-_stemmer = Stemmer.Stemmer("english")
+CACHE_SIZE = 200_000  # distinct words whose terms are kept (an abstract has ~150; a corpus vocabulary ~10^5)
+_terms: dict[str, tuple[str, ...]] = {}
+_guard = threading.Lock()
 
 
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """Return the Snowball stem of one lowercase word."""
-    return _stemmer.stemWord(word)
+def words(text: str) -> list[str]:
+    """Return the lowercase words of a text, in order, as FTS5's tokenizer splits it."""
+    return TOKEN.findall(text.lower())
 
 
-def content_terms(text: str) -> list[str]:
-    """Return the stemmed non-stopword terms of a text, in order."""
-    return [stem(w) for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+def query_words(query: str) -> list[str]:
+    """Return the query's distinct lowercase non-stopword words; FTS5 query syntax is plain text here."""
+    return list(dict.fromkeys(w for w in words(query) if w not in STOPWORDS))
 
+
+def terms_of(lowercase_words: Sequence[str]) -> list[tuple[str, ...]]:
+    """Return the FTS5 terms of each word (usually one), asking FTS5 once for all the words not seen before."""
+    unseen = [w for w in dict.fromkeys(lowercase_words) if w not in _terms]
+    if unseen:
+        found = dict(zip(unseen, (tuple(t) for t in stems(unseen))))
+        with _guard:
+            if len(_terms) + len(found) > CACHE_SIZE:
+                _terms.clear()
+            _terms.update(found)
+        return [_terms.get(w) or found[w] for w in lowercase_words]
+    return [_terms[w] for w in lowercase_words]
+
+
+def query_terms(query: str) -> Counter[str]:
+    """Return the FTS5 terms of the query's content words, each with how many query words give it."""
+    return Counter(term for found in terms_of(query_words(query)) for term in found)

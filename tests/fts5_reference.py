@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abstract_search.index.store import LEXICAL_TABLE, Store
-from abstract_search.search.lexical import query_words
+from abstract_search.search.text_terms import query_words
 
 
 def fts5_bm25(store: Store, query: str, title_weight: float = 2.0, k: int = -1) -> list[tuple[int, float]]:

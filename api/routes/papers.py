@@ -7,9 +7,11 @@ import tempfile
 from itertools import islice
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from abstract_search.api.deps import (
@@ -35,15 +37,9 @@ from abstract_search.api.schemas import (
 )
 from abstract_search.data.corpus import read_corpus
 from abstract_search.data.errors import CorpusError
-from abstract_search.data.ids import FirstOfEachId
 from abstract_search.data.paper import Paper, Rejected
-from abstract_search.data.readers.fields import (
-    ABSTRACT_FALLBACKS,
-    DEFAULT_FIELD_MAP,
-    RecordError,
-    paper_from_record,
-)
-from abstract_search.search.searcher import UnknownPaperError
+from abstract_search.data.readers.json_records import papers_from_dicts
+from abstract_search.api.engine import UnknownPaperError
 
 router = APIRouter(prefix="/papers", tags=["papers"])
 UPLOAD_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".gz"}
@@ -71,24 +67,6 @@ PAPERS_BODY = {
 def not_found(paper_id: str) -> HTTPException:
     """Return the 404 for an unknown id."""
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no paper with id {paper_id!r}")
-
-
-def records_from_json(items: list[Any]) -> list[Paper | Rejected]:
-    """Check each JSON record on its own, by the readers' rules; a bad one is rejected with its reason."""
-    out: list[Paper | Rejected] = []
-    ids = FirstOfEachId()
-    for position, item in enumerate(items):
-        try:
-            if not isinstance(item, dict):
-                raise RecordError(f"must be a JSON object, got {type(item).__name__}")
-            paper = paper_from_record(item, DEFAULT_FIELD_MAP, "api", ABSTRACT_FALLBACKS)
-            duplicate = ids.duplicate(paper.id, f"papers[{position}]")
-            if duplicate:
-                raise RecordError(duplicate)
-            out.append(paper)
-        except RecordError as exc:
-            out.append(Rejected("request", position, f"papers[{position}]: {exc}"))
-    return out
 
 
 async def records_from_upload(upload: UploadFile, fmt: str | None, max_bytes: int,
@@ -121,17 +99,20 @@ async def parse_papers_body(request: Request, settings) -> list[Paper | Rejected
         fmt = form.get("format")
         return await records_from_upload(upload, fmt if isinstance(fmt, str) else None, settings.max_body_bytes,
                                          settings.max_batch)
+    # One route takes JSON or a file, so the JSON body is validated here, by its model, not by FastAPI;
+    # each paper is then checked on its own, so the good ones go in beside the bad. Python's parser reads
+    # the body: pydantic's refuses a whole body for one lone surrogate that only its paper should lose.
     try:
-        body = json.loads(await request.body())
+        raw = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"body is not valid JSON: {exc}") from None
     except RecursionError:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body is nested too deeply to be papers") from None
-    if not isinstance(body, dict) or not isinstance(body.get("papers"), list) or not body["papers"]:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "papers: send {\"papers\": [ {id, title, abstract, ...}, ... ]}"
-        )
-    return records_from_json(body["papers"])
+    try:
+        body = PapersIn.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+    return papers_from_dicts(body.papers, "api")
 
 
 @router.post("", response_model=PapersOut, dependencies=[WriterDep], openapi_extra=PAPERS_BODY,

@@ -12,7 +12,10 @@ MAX_EMBED_CHARS = 100_000
 
 
 def read_only(request: Request) -> bool:
-    """Return whether this connection may not write: no token is set and it is not from this machine."""
+    """Return whether this connection may not write: the index is served read-only, or no token is set and
+    the connection is not from this machine."""
+    if request.app.state.engine.read_only:
+        return True
     return not request.app.state.settings.api_token and not local_request(request)
 
 
@@ -40,4 +43,4 @@ def embed(engine: EngineDep, settings: SettingsDep, body: EmbedIn) -> EmbedOut:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"texts[{i}] is longer than {MAX_EMBED_CHARS} characters")
         valid_text(text, f"texts[{i}]")
     vectors = engine.embed(body.texts)
-    return EmbedOut(model=engine.embedder.name, dimension=int(vectors.shape[1]), data=vectors.tolist(), count=len(vectors))
+    return EmbedOut(model=engine.model_name, dimension=int(vectors.shape[1]), data=vectors.tolist(), count=len(vectors))

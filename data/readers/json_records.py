@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from abstract_search.data.ids import FirstOfEachId
 from abstract_search.data.paper import Paper, Rejected
-from abstract_search.data.readers.fields import RecordError, paper_from_record
+from abstract_search.data.readers.fields import ABSTRACT_FALLBACKS, DEFAULT_FIELD_MAP, RecordError, paper_from_record
 from abstract_search.data.readers.lines import iter_json_objects
 
 
@@ -43,3 +43,24 @@ def papers_from_objects(
             continue
         duplicate = ids.duplicate(paper.id, f"{unit} {number}")
         yield Rejected(source, number, duplicate) if duplicate else paper
+
+
+def papers_from_dicts(items: Sequence, source: str) -> list[Paper | Rejected]:
+    """Check records given in memory (a POST /papers body, a Python list) one by one, by the readers' rules.
+
+    A bad record, or a repeated id (the first is kept), becomes a Rejected naming `papers[i]` and the reason.
+    """
+    out: list[Paper | Rejected] = []
+    ids = FirstOfEachId()
+    for position, item in enumerate(items):
+        try:
+            if not isinstance(item, Mapping):
+                raise RecordError(f"must be a JSON object, got {type(item).__name__}")
+            paper = paper_from_record(item, DEFAULT_FIELD_MAP, source, ABSTRACT_FALLBACKS)
+            duplicate = ids.duplicate(paper.id, f"papers[{position}]")
+            if duplicate:
+                raise RecordError(duplicate)
+            out.append(paper)
+        except RecordError as exc:
+            out.append(Rejected("request", position, f"papers[{position}]: {exc}"))
+    return out

@@ -41,7 +41,7 @@ def test_incremental_add_embeds_only_new_and_changed_papers(index_copy):
     reopened = Engine(Settings(index=index_copy))
     assert reopened.count() == 52
     assert reopened.get(changed.id).abstract.endswith("Revised.")
-    assert reopened.writer.vectors.count == 52
+    assert reopened.reader.vectors.count == 52
 
 
 def test_crash_in_the_middle_of_a_save_leaves_the_old_index_loadable(index_copy):
@@ -53,7 +53,7 @@ from abstract_search.api.settings import Settings
 from abstract_search.data.paper import Paper
 engine = Engine(Settings(index={str(index_copy)!r}))
 engine.add([Paper(id="crash-1", title="Crash test", abstract="Written before the crash, committed to SQLite.")])
-data = faiss.serialize_index(engine.writer.vectors.index)
+data = faiss.serialize_index(engine.reader.vectors.index)
 def dying_write(index, path):
     with open(path, "wb") as f:
         f.write(data[: len(data) // 2].tobytes())

@@ -123,7 +123,7 @@ def verify_index(
             return verdict
     engine = Engine(Settings(index=index_dir))
     try:
-        vectors = engine.writer.vectors  # loads the FAISS file and catches it up with the store
+        vectors = engine.reader.vectors  # loads the FAISS file and catches it up with the store
         store_nums = set(engine.store.all_nums().tolist())
         faiss_nums = set(vectors.stored_ids().tolist()) - vectors.masked
         verdict.faiss = len(faiss_nums)

@@ -7,6 +7,7 @@ so nothing leaks to the rest of the machine; where it cannot (no root, no unshar
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -50,11 +51,34 @@ def digest(index_dir: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(index_dir.iterdir())}
 
 
+# Run inside the namespace by the read-only test: wait for the server, search, try a write, report as JSON.
+PROBE_SERVER = """
+import json, sys, time, urllib.error, urllib.request
+base, out = sys.argv[1], sys.argv[2]
+for _ in range(300):
+    try:
+        health = json.load(urllib.request.urlopen(base + "/health"))
+        break
+    except OSError:
+        time.sleep(0.3)
+found = json.load(urllib.request.urlopen(base + "/search?q=graph+neural+networks&k=3"))
+request = urllib.request.Request(base + "/papers", method="POST", headers={"Content-Type": "application/json"},
+                                 data=json.dumps([{"id": "ro-x", "title": "T", "abstract": "An abstract."}]).encode())
+try:
+    urllib.request.urlopen(request)
+    write = {"status": 200, "detail": ""}
+except urllib.error.HTTPError as exc:
+    write = {"status": exc.code, "detail": json.load(exc)["detail"]}
+json.dump({"health": health, "hits": len(found["results"]), "write": write}, open(out, "w"))
+"""
+
+
 @pytest.mark.parametrize("copied", ["closed", "while-open"])
-def test_a_read_only_index_directory_is_a_clear_error_and_changes_nothing(namespace, bundled_index, index_copy,
-                                                                          tmp_path, copied):
+def test_a_read_only_index_directory_is_served_read_only_and_refuses_writes_clearly(namespace, bundled_index,
+                                                                                   index_copy, tmp_path, copied):
     """while-open: a copy taken while another process had the store open keeps its -wal and -shm files, and
-    SQLite then opens it on a read-only mount without complaint; the error must still come at open."""
+    SQLite reads those; closed: no -shm file can be made, so the store opens immutable. Either way searches
+    work, `add` exits 1 naming the read-only store and the fix, POST /papers is 403, and no byte changes."""
     if copied == "while-open":
         shutil.rmtree(index_copy)
         with closing(sqlite3.connect(bundled_index / STORE_FILE)) as held:
@@ -62,8 +86,9 @@ def test_a_read_only_index_directory_is_a_clear_error_and_changes_nothing(namesp
             shutil.copytree(bundled_index, index_copy)
         assert (index_copy / f"{STORE_FILE}-shm").exists()
     source = write_jsonl(tmp_path / "new.jsonl", [paper_record("ro", i) for i in range(5)])
+    (tmp_path / "probe.py").write_text(PROBE_SERVER)
     before = digest(index_copy)
-    index, out = shlex.quote(str(index_copy)), shlex.quote(str(tmp_path))
+    index, out, port = shlex.quote(str(index_copy)), shlex.quote(str(tmp_path)), free_port()
     ran = in_namespace(f"""
         mount --bind {index} {index}
         mount -o remount,bind,ro {index}
@@ -71,16 +96,23 @@ def test_a_read_only_index_directory_is_a_clear_error_and_changes_nothing(namesp
         set +e
         timeout 120 {ABSTRACTS} add {shlex.quote(str(source))} --index {index} >{out}/add.out 2>{out}/add.err
         echo $? >{out}/add.rc
-        timeout 120 {ABSTRACTS} serve --index {index} --port 9 >{out}/serve.out 2>{out}/serve.err; echo $? >{out}/serve.rc
+        {ABSTRACTS} serve --index {index} --port {port} >{out}/serve.out 2>{out}/serve.err &
+        server=$!
+        timeout 150 {sys.executable} {out}/probe.py http://127.0.0.1:{port} {out}/http.json
+        kill $server; wait $server; exit 0
     """)
     if ran.returncode == 99:
         pytest.skip("a read-only bind mount still accepts writes here")
     assert ran.returncode == 0, ran.stderr
-    for command in ("add", "serve"):
-        rc = int((tmp_path / f"{command}.rc").read_text())
-        err = " ".join((tmp_path / f"{command}.err").read_text().split())
-        assert rc == 1 and "Traceback" not in err, err
-        assert "papers.sqlite" in err and "read-only" in err and "--index" in err, err
+    rc = int((tmp_path / "add.rc").read_text())
+    err = " ".join((tmp_path / "add.err").read_text().split())
+    assert rc == 1 and "Traceback" not in err, err
+    assert "papers.sqlite" in err and "read-only" in err and "--index" in err, err
+    served = json.loads((tmp_path / "http.json").read_text())
+    assert served["health"] == {"status": "ok", "papers": 50, "read_only": True}
+    assert served["hits"] == 3
+    assert served["write"]["status"] == 403 and "read-only" in served["write"]["detail"], served
+    assert "read-only" in (tmp_path / "serve.err").read_text()
     assert digest(index_copy) == before
     assert Store(index_copy, readonly=True).count() == 50
 
@@ -173,7 +205,7 @@ def test_request_limits_each_have_their_own_clear_error(client, auth):
     settings = client.app.state.settings
     big = client.post("/papers", headers={**auth, "Content-Type": "application/json"},
                       content=b'{"papers": [' + b" " * settings.max_body_bytes + b"]}")
-    assert big.status_code == 413 and "larger than" in big.json()["detail"]
+    assert big.status_code == 413 and "Too Large" in big.text  # FastAPI's max_body_size, before any read
     many = [{"id": f"m{i}", "abstract": "x"} for i in range(settings.max_batch + 1)]
     batch = client.post("/papers", headers=auth, json={"papers": many})
     assert batch.status_code == 413 and f"at most {settings.max_batch}" in batch.json()["detail"]

@@ -13,6 +13,7 @@ from abstract_search.search.dense_stats import DenseStats
 from abstract_search.search.filters import Filters
 from abstract_search.search.fusion import combine, lexical_weight, smooth, zscores
 from abstract_search.search.hybrid import Hybrid
+from abstract_search.search.retrieval import Query, Scope, Sources
 from abstract_search.search.lexical import Lexical
 
 
@@ -64,7 +65,7 @@ def tiny(tmp_path):
     index = create_vector_index("flat", 3)
     nums = store.states([r[0] for r in rows])
     index.add(np.array([nums[r[0]].num for r in rows]), np.stack([vectors[r[0]] for r in rows]))
-    hybrid = Hybrid(store, index, Lexical(store), DenseStats(store))
+    hybrid = Hybrid(Sources(store, index, Lexical(store), DenseStats(store), embedder=None))
     yield store, hybrid, {pid: s.num for pid, s in nums.items()}
     store.close()
 
@@ -72,7 +73,7 @@ def tiny(tmp_path):
 def test_hybrid_ranks_the_paper_both_retrievers_like_first(tiny):
     store, hybrid, num = tiny
     query = np.array([[0.9, 0.436, 0.0]], np.float32)  # closest to dense-only, then both
-    ranked = hybrid.rank("graphene sensors", query, want=3, filters=None, allowed=None, papers=6)
+    ranked = hybrid.rank(Query("graphene sensors", query, k=3), Scope(None, 6))
     by_id = {n: pid for pid, n in num.items()}
     order = [by_id[n] for n, _ in ranked]
     assert order[0] == "both"
@@ -85,9 +86,9 @@ def test_hybrid_filters_and_exclusions_apply_inside_retrieval(tiny):
     query = np.array([[0.9, 0.436, 0.0]], np.float32)
     filters = Filters(year_max=2015)
     allowed = filters.allowed_nums(store)
-    ranked = hybrid.rank("graphene sensors", query, want=1, filters=filters, allowed=allowed, papers=len(allowed))
+    ranked = hybrid.rank(Query("graphene sensors", query, k=1, filters=filters), Scope(allowed, len(allowed)))
     assert [n for n, _ in ranked] == [num["both"]]
-    ranked = hybrid.rank("graphene sensors", query, want=6, filters=None, allowed=None, papers=6, exclude=num["both"])
+    ranked = hybrid.rank(Query("graphene sensors", query, k=6, exclude=frozenset({num["both"]})), Scope(None, 5))
     assert num["both"] not in [n for n, _ in ranked] and len(ranked) == 5
 
 

@@ -12,7 +12,9 @@ import pytest
 from abstract_search.data.paper import Paper
 from abstract_search.index.store import Store
 from abstract_search.search.filters import Filters
-from abstract_search.search.lexical import Lexical, LexicalIndexMissing, query_words
+from abstract_search.search.lexical import Lexical, LexicalIndexMissing
+from abstract_search.search.snippet import best_snippet
+from abstract_search.search.text_terms import query_words
 
 K1, B = 1.2, 0.75  # FTS5's bm25() constants
 DOCS = [
@@ -131,3 +133,15 @@ def test_an_old_store_gets_its_full_text_index_on_open(tmp_path):
     migrated.write([(paper("d6", "Whales", "whales sing too", 2006), np.zeros(4, np.float32))], [], [])
     assert ids(migrated, Lexical(migrated).search("whales", 5)) == ["d6"]
     migrated.close()
+
+
+def test_bm25_and_snippets_share_one_tokenizer_for_non_ascii_words(tmp_path):
+    store = Store(tmp_path)
+    papers = [Paper(id="q", title="Quantum", abstract="We solve the Schrödinger equation on a Möbius strip."),
+              Paper(id="c", title="Cats", abstract="Cats sleep a lot.")]
+    store.write([(p, np.ones(4, np.float32)) for p in papers], [], [])
+    lexical = Lexical(store)
+    for query in ("Schrödinger", "schrodinger", "MÖBIUS strips"):
+        assert [store.papers_by_num([n])[n].id for n, _ in lexical.search(query, 5)] == ["q"], query
+    snippet = best_snippet(papers[0].abstract, "schrodinger mobius")
+    assert [snippet.text[a:b] for a, b in snippet.highlights] == ["Schrödinger", "Möbius"]

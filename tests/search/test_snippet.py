@@ -32,3 +32,13 @@ def test_stopwords_that_share_a_query_stem_are_not_marked():
     # "uses" is a query word, stemmed "use"; "using" and "use" stem alike but are stopwords
     snippet = best_snippet("Using graphs, we use uses of graphs.", "uses of graphs")
     assert [snippet.text[a:b] for a, b in snippet.highlights] == ["graphs", "uses", "graphs"]
+
+
+def test_words_with_diacritics_are_marked_whole_and_match_without_them_as_bm25_does():
+    # FTS5's tokenizer removes diacritics before stemming: "Schrödinger" and "Schrodinger" are one term
+    abstract = "Nothing here. We solve the Schrödinger equation for électrons in a Möbius strip."
+    for query in ("Schrödinger equation", "schrodinger equations"):
+        snippet = best_snippet(abstract, query)
+        assert [snippet.text[a:b] for a, b in snippet.highlights] == ["Schrödinger", "equation"], query
+    snippet = best_snippet(abstract, "electron möbius")
+    assert [snippet.text[a:b] for a, b in snippet.highlights] == ["électrons", "Möbius"]
