@@ -52,7 +52,7 @@ class Engine:
         check_model(self.store, self.embedder.name)
         self.reader = IndexReader(self.index_dir, self.store, settings.index_type, mmap=settings.mmap)
         self._writer = None if self.read_only else IndexWriter(self.index_dir, self.embedder, self.store,
-                                                               settings.index_type)
+                                                               settings.index_type, settings.write_niceness)
         self.searcher = Searcher(self.reader, self.embedder)
 
     @property
@@ -153,18 +153,21 @@ class Engine:
             "updated_at": self.store.get_meta("updated_at"),
         }
 
-    # --- writes: embedded outside any lock, committed, then the reader catches up ----------------------
+    # --- writes: embedded and committed outside any lock, then the reader catches up ----------------------
     def add(self, papers: Sequence[Paper]) -> WriteReport:
         """Add or update papers as one durable batch; searches go on while the batch is embedded."""
-        prepared = self.writer.prepare(papers)  # embedding takes seconds: outside the lock
-        with self.reader.applying():  # searches wait for the commit and the FAISS update only
-            return self.writer.commit(prepared)
+        return self._applied(self.writer.commit(self.writer.prepare(papers)))
 
     def add_embedded(self, papers: Sequence[Paper], vectors) -> WriteReport:
         """Add papers with vectors made elsewhere (by `abstracts embed`), embedding nothing."""
-        prepared = self.writer.prepare(papers, vectors)
-        with self.reader.applying():
-            return self.writer.commit(prepared)
+        return self._applied(self.writer.commit(self.writer.prepare(papers, vectors)))
+
+    def _applied(self, result):
+        """Bring FAISS, the postings and the score moments up to a commit before it is answered: only the FAISS
+        update holds searches off (a search that overlapped the commit is answered again, search/searcher.py)."""
+        self.reader.refresh()
+        self.searcher.catch_up()
+        return result
 
     def reindex(self, index_type: str | None = None):
         """Rebuild the FAISS index from the stored embeddings, compacting deletes."""
@@ -176,8 +179,7 @@ class Engine:
         """Delete papers by id; return (deleted, not found)."""
         writer = self.writer
         stored = {i: self.stored_id(i) for i in ids}
-        with self.reader.applying():
-            deleted, _ = writer.delete([s for s in stored.values() if s != NO_ID])
+        deleted, _ = self._applied(writer.delete([s for s in stored.values() if s != NO_ID]))
         return deleted, [i for i, s in stored.items() if s not in deleted]
 
     def save(self) -> None:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     reranker: str | None = Field(None, description="cross-encoder name or path; when set, hybrid+rerank is the default mode")
     index_type: IndexType | None = Field(None, description="flat, hnsw, hnsw-sq8, ivf, ivf-sq8; default: by corpus size")
     mmap: bool = Field(False, description="memory-map the vector file so server workers share one copy")
+    write_niceness: int = Field(10, ge=0, le=19, description="how far below normal CPU priority writes are embedded, so searches keep the cores (0: not lowered)")
     read_only: bool = Field(False, description="serve and search only, refusing writes; also when the index files refuse writes")
     capture_year: int | None = Field(None, description="year given to seed-page dates that have none")
     host: str = "127.0.0.1"

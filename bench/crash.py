@@ -15,21 +15,19 @@ then run again to completion, which must add exactly the papers that were missin
 
 from __future__ import annotations
 
+import argparse
+import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
-
-import argparse  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-from tests.conftest import cli_env  # noqa: E402
-from tests.reliability.crash_points import REINDEX_TYPES, run_all  # noqa: E402
-from tests.reliability.harness import (  # noqa: E402
+from tests.conftest import cli_env
+from tests.reliability.crash_points import REINDEX_TYPES, run_all
+from tests.reliability.harness import (
     ABSTRACTS,
     KillPlan,
     Trial,

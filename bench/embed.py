@@ -11,21 +11,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import argparse
+import json
+import tempfile
+import time
 
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.corpus import read_corpus
+from abstract_search.data.paper import Paper
+from abstract_search.index.embedder import load_model
+from abstract_search.index.ingest import ingest
+from abstract_search.index.model_source import pick_device, resolve_model
+from abstract_search.index.vectors_sync import rebuild_vectors
 
-from abstract_search.api.engine import Engine  # noqa: E402
-from abstract_search.api.settings import Settings  # noqa: E402
-from abstract_search.data.corpus import read_corpus  # noqa: E402
-from abstract_search.data.paper import Paper  # noqa: E402
-from abstract_search.index.embedder import load_model  # noqa: E402
-from abstract_search.index.ingest import ingest  # noqa: E402
-from abstract_search.index.model_source import pick_device, resolve_model  # noqa: E402
-from abstract_search.index.vectors_sync import rebuild_vectors  # noqa: E402
-from bench.timing import p50_p99, timed_calls  # noqa: E402
+from bench.timing import p50_p99, timed_calls
 
 SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
 

@@ -8,19 +8,17 @@ tests/reliability/test_fuzz_api.py runs the same with 40 cases per operation in 
 
 from __future__ import annotations
 
+import argparse
+import random
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
+from tests.api.conftest import TOKEN, start_server, stop_server
+from tests.conftest import bench_index
+from tests.reliability.fuzz_api import fuzz
 
-import argparse  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-
-import tempfile  # noqa: E402
-
-from tests.api.conftest import TOKEN, start_server, stop_server  # noqa: E402
-from tests.conftest import bench_index  # noqa: E402
-from tests.reliability.fuzz_api import fuzz  # noqa: E402
 
 def main() -> None:
     """Print the figures."""

@@ -9,27 +9,25 @@ to back, so both see the same machine load.
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
+import faiss
+import numpy as np
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
-
-import faiss  # noqa: E402
-import numpy as np  # noqa: E402
-
-from abstract_search.api.engine import Engine  # noqa: E402
-from abstract_search.api.settings import Settings  # noqa: E402
-from tests.api.conftest import start_server, stop_server  # noqa: E402
+from tests.api.conftest import start_server, stop_server
 
 QUESTIONS = [
     "papers on LLM judges", "reducing hallucination with verification", "dialogue safety against adversarial users",

@@ -14,19 +14,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+import time
 
-import httpx  # noqa: E402
-import numpy as np  # noqa: E402
+import httpx
+import numpy as np
 
-from tests.api.conftest import start_server, stop_server  # noqa: E402
-from tests.conftest import cli_env  # noqa: E402
+from tests.api.conftest import start_server, stop_server
+from tests.conftest import cli_env
 
 QUERIES = ROOT / "bench" / "questions" / "queries.jsonl"
 

@@ -16,28 +16,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-import argparse  # noqa: E402
-import gzip  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
 
-import faiss  # noqa: E402
-import httpx  # noqa: E402
-import numpy as np  # noqa: E402
+import faiss
+import httpx
+import numpy as np
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.postings import POSTINGS_FILE
+from abstract_search.index.store import Store
+from abstract_search.index.vector_index import (
+    INDEX_TYPES,
+    VECTORS_FILE,
+    create_vector_index,
+)
 
-from abstract_search.api.engine import Engine  # noqa: E402
-from abstract_search.api.settings import Settings  # noqa: E402
-from abstract_search.index.embedder import Embedder  # noqa: E402
-from abstract_search.index.postings import POSTINGS_FILE  # noqa: E402
-from abstract_search.index.store import Store  # noqa: E402
-from abstract_search.index.vector_index import INDEX_TYPES, VECTORS_FILE, create_vector_index  # noqa: E402
-from tests.api.conftest import start_server, stop_server  # noqa: E402
-from bench.http import over_http  # noqa: E402
-from bench.timing import p50_p99, timed_calls  # noqa: E402
+from bench.http import over_http
+from bench.timing import p50_p99, timed_calls
+from tests.api.conftest import start_server, stop_server
 
 ARXIV = ROOT.parent / "shared" / "data" / "arxiv" / "arxiv_abstracts.jsonl.gz"
 FULL = 124_630

@@ -8,17 +8,15 @@ whole request 60 s, 256 connections per client address) unless ABSTRACTS_* varia
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-
-from tests.api.conftest import start_server, stop_server  # noqa: E402
-from tests.conftest import bench_index  # noqa: E402
-from tests.reliability.slow_clients import run_attack, summary  # noqa: E402
+from tests.api.conftest import start_server, stop_server
+from tests.conftest import bench_index
+from tests.reliability.slow_clients import run_attack, summary
 
 
 def main() -> None:

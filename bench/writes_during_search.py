@@ -8,22 +8,20 @@ first alone for a while (the baseline), then while a writer thread adds `--paper
 
 from __future__ import annotations
 
+import argparse
+import shutil
+import tempfile
+import threading
+import time
 from pathlib import Path
 
+import numpy as np
+from abstract_search.api.engine import Engine
+from abstract_search.api.settings import Settings
+from abstract_search.data.paper import Paper
 
-import argparse  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from abstract_search.api.engine import Engine  # noqa: E402
-from abstract_search.api.settings import Settings  # noqa: E402
-from abstract_search.data.paper import Paper  # noqa: E402
-from tests.conftest import bench_index  # noqa: E402
-from tests.reliability.harness import paper_record  # noqa: E402
+from tests.conftest import bench_index
+from tests.reliability.harness import paper_record
 
 QUESTIONS = ["papers on LLM judges", "reward models for reasoning", "dialogue safety", "retrieval for long context",
              "self-improving language models", "evaluating chatbots with humans", "sparse attention"]

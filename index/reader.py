@@ -103,20 +103,6 @@ class IndexReader:
         with self._lock.writing():
             self._catch_up()
 
-    @contextmanager
-    def applying(self) -> Iterator[None]:
-        """Hold searches off while this process commits, then apply the commit before they go on.
-
-        Searches in this process then never see a commit half-applied (in the store, not yet in FAISS);
-        they wait for the commit and the FAISS update only, never for embedding.
-        """
-        self.vectors
-        with self._lock.writing():
-            try:
-                yield
-            finally:
-                self._catch_up()
-
     def _catch_up(self) -> None:
         """Apply the store's commits since the last sync (the caller holds the lock exclusively)."""
         vectors = self._vectors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -53,6 +54,12 @@ class Results:
     query: str
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
 
     def to_dict(self) -> dict:
         """Return the results as JSON-ready values."""

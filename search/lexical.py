@@ -95,6 +95,11 @@ class Lexical:
         self._synced = -1
         self._lock = threading.Lock()
 
+    @property
+    def loaded(self) -> bool:
+        """Return whether the postings have been read (by a search) yet."""
+        return self._segments is not None
+
     def search(self, query: str, k: int, filters: Filters | None = None,
                allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Return up to k (vector id, BM25 score) pairs, best first, among papers that meet the filters."""

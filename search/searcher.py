@@ -16,6 +16,11 @@ from abstract_search.search.modes import RETRIEVERS, resolve_mode
 from abstract_search.search.retrieval import Query, Scope, Sources
 
 
+# A search that overlaps a commit (its own process's or another worker's) is answered again over the
+# caught-up index, so its total, filters and hits agree; after this many tries the last answer stands.
+SNAPSHOT_TRIES = 3
+
+
 class UnknownPaperError(KeyError):
     """No paper with this id is in the index."""
 
@@ -32,6 +37,13 @@ class Searcher:
         self.embedder = embedder
         self.lexical = Lexical(reader.store)
         self.dense_stats = DenseStats(reader.store)
+
+    def catch_up(self) -> None:
+        """Bring the BM25 postings and the dense score moments up to the store now, so that the first
+        search after a write does not pay for it (a writer calls this after its commit)."""
+        if self.lexical.loaded:  # a process that never searched (a bulk `abstracts add`) skips this
+            self.lexical.segments()
+            self.dense_stats.of(np.zeros(self.store.dimension() or 1, np.float32))
 
     def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
                mode: str | None = None, reranker: str | None = None) -> Results:
@@ -83,13 +95,17 @@ class Searcher:
     def answer(self, query: Query, mode: str, reranker: str | None = None) -> Results:
         """Rank the papers in the query's scope with the mode's retriever and return the page asked for."""
         label = query.label or query.text
-        with self.reader.reading() as vectors:
-            scope = self.scope(query)
-            if scope.total <= 0 or (query.vector is not None and vectors.count == 0):
-                return Results(query=label, total=max(scope.total, 0))
-            sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
-            ranked = RETRIEVERS[mode](sources).rank(query, scope)[: query.want]
-            papers = self.store.papers_by_num([n for n, _ in ranked])
+        for _ in range(SNAPSHOT_TRIES):
+            with self.reader.reading() as vectors:
+                generation = self.reader.synced
+                scope = self.scope(query)
+                if scope.total <= 0 or (query.vector is not None and vectors.count == 0):
+                    return Results(query=label, total=max(scope.total, 0))
+                sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
+                ranked = RETRIEVERS[mode](sources).rank(query, scope)[: query.want]
+                papers = self.store.papers_by_num([n for n, _ in ranked])
+                if self.store.generation() == generation:
+                    break  # nothing was committed meanwhile: the store and FAISS answered as one snapshot
         hits = [Hit(papers[n], score, label) for n, score in ranked if n in papers]  # skip one deleted just now
         return Results(query=label, hits=hits[query.offset:], total=scope.total)
 

