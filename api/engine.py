@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from abstract_search.api.settings import Settings
 from abstract_search.data.ids import lookup_ids
@@ -15,12 +16,14 @@ from abstract_search.index.errors import IndexFailure, IndexNotFoundError, ReadO
 from abstract_search.index.manifest import Manifest
 from abstract_search.index.reader import IndexReader
 from abstract_search.index.store import STORE_FILE, Store, read_only_place
+from abstract_search.index.write_thread import run_in_write_thread
 from abstract_search.index.writer import IndexWriter, WriteReport, check_model
 from abstract_search.search.filters import Filters
 from abstract_search.search.hits import Results
 from abstract_search.search.searcher import Searcher, UnknownPaperError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NO_ID = ""  # what stored_id answers for an id no paper can have
 
 
@@ -52,7 +55,7 @@ class Engine:
         check_model(self.store, self.embedder.name)
         self.reader = IndexReader(self.index_dir, self.store, settings.index_type, mmap=settings.mmap)
         self._writer = None if self.read_only else IndexWriter(self.index_dir, self.embedder, self.store,
-                                                               settings.index_type, settings.write_niceness)
+                                                               settings.index_type)
         self.searcher = Searcher(self.reader, self.embedder)
 
     @property
@@ -153,21 +156,31 @@ class Engine:
             "updated_at": self.store.get_meta("updated_at"),
         }
 
-    # --- writes: embedded and committed outside any lock, then the reader catches up ----------------------
+    # --- writes: in the write thread, embedded and committed with no lock held, then applied ------------
     def add(self, papers: Sequence[Paper]) -> WriteReport:
         """Add or update papers as one durable batch; searches go on while the batch is embedded."""
-        return self._applied(self.writer.commit(self.writer.prepare(papers)))
+        writer = self.writer
+        return self._write(lambda: writer.commit(writer.prepare(papers)))
 
     def add_embedded(self, papers: Sequence[Paper], vectors) -> WriteReport:
         """Add papers with vectors made elsewhere (by `abstracts embed`), embedding nothing."""
-        return self._applied(self.writer.commit(self.writer.prepare(papers, vectors)))
+        writer = self.writer
+        return self._write(lambda: writer.commit(writer.prepare(papers, vectors)))
 
-    def _applied(self, result):
-        """Bring FAISS, the postings and the score moments up to a commit before it is answered: only the FAISS
-        update holds searches off (a search that overlapped the commit is answered again, search/searcher.py)."""
-        self.reader.refresh()
-        self.searcher.catch_up()
-        return result
+    def _write(self, work: Callable[[], T]) -> T:
+        """Run a write in this process's write thread, below normal CPU priority, then bring FAISS, the postings
+        and the score moments up to its commit before it is answered.
+
+        Only the FAISS update holds searches off; a search that overlapped the commit is answered again
+        (search/searcher.py). Searches keep the cores they need: bench/writes_during_search.py.
+        """
+        def write_and_apply() -> T:
+            result = work()
+            self.reader.refresh()
+            self.searcher.catch_up()
+            return result
+
+        return run_in_write_thread(self.settings.write_niceness, write_and_apply)
 
     def reindex(self, index_type: str | None = None):
         """Rebuild the FAISS index from the stored embeddings, compacting deletes."""
@@ -179,7 +192,7 @@ class Engine:
         """Delete papers by id; return (deleted, not found)."""
         writer = self.writer
         stored = {i: self.stored_id(i) for i in ids}
-        deleted, _ = self._applied(writer.delete([s for s in stored.values() if s != NO_ID]))
+        deleted, _ = self._write(lambda: writer.delete([s for s in stored.values() if s != NO_ID]))
         return deleted, [i for i, s in stored.items() if s not in deleted]
 
     def save(self) -> None:

@@ -20,7 +20,6 @@ from abstract_search.index.reader import IndexReader
 from abstract_search.index.store import Store
 from abstract_search.index.vector_index import VECTORS_FILE, VectorIndex, default_index_type
 from abstract_search.index.vectors_sync import rebuild_vectors, save_vectors
-from abstract_search.index.write_thread import run_at_low_priority
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +67,8 @@ class IndexWriter:
     derived from it (vectors, manifest, postings). The FAISS index served is the reader's, caught up from the store.
     """
 
-    def __init__(self, index_dir: Path, embedder: Embedder, store: Store, index_type: str | None = None,
-                 niceness: int = 0):
+    def __init__(self, index_dir: Path, embedder: Embedder, store: Store, index_type: str | None = None):
         self.index_dir = Path(index_dir)
-        self.niceness = niceness  # how far below normal CPU priority batches are embedded (0: not lowered)
         self.embedder = embedder
         self.store = store
         check_model(self.store, embedder.name)
@@ -126,8 +123,7 @@ class IndexWriter:
             return np.zeros((0, self.store.dimension() or 0), dtype=np.float32)  # loads no model
         if given and all(p.id in given for p in papers):
             return np.array([given[p.id] for p in papers], dtype=np.float32).reshape(len(papers), -1)
-        texts = [p.text() for p in papers]
-        return run_at_low_priority(self.niceness, lambda: self.embedder.encode(texts))
+        return self.embedder.encode([p.text() for p in papers])
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
         """Delete papers by id; return (deleted, not found)."""

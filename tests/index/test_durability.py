@@ -118,17 +118,24 @@ def test_killed_build_leaves_a_whole_index_and_resumes(tmp_path):
     assert f"{400 - committed} added, 0 updated, {committed} unchanged" in resumed.stdout
 
 
-def test_writes_embed_in_one_thread_below_normal_priority():
+def test_writes_run_in_one_thread_below_normal_priority():
     import os
     import threading
 
-    from abstract_search.index.write_thread import run_at_low_priority
+    from abstract_search.index.write_thread import run_in_write_thread
 
     def niceness() -> tuple[int, int]:
         return threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
     here = niceness()
-    first, second = run_at_low_priority(5, niceness), run_at_low_priority(5, niceness)
+    first, second = run_in_write_thread(5, niceness), run_in_write_thread(5, niceness)
     assert first == second and first[0] != here[0]  # one thread, kept, not the caller's
     assert first[1] == min(19, here[1] + 5)
-    assert run_at_low_priority(0, niceness) == here  # 0: the caller's own thread, priority untouched
+    assert run_in_write_thread(5, lambda: run_in_write_thread(5, niceness)) == first  # nested: no deadlock
+    assert run_in_write_thread(0, niceness) == here  # 0: the caller's own thread, priority untouched
+    try:
+        run_in_write_thread(5, lambda: 1 / 0)
+    except ZeroDivisionError:
+        pass
+    else:
+        raise AssertionError("an error in the write thread must reach the caller")
