@@ -34,6 +34,8 @@ def results_table(results: Results, offset: int = 0) -> Table:
     for rank, hit in enumerate(results.hits, start=offset + 1):
         cell = Text(hit.paper.title, style="bold")
         cell.append("\n" + short_authors(hit.paper.authors), style="italic")
+        if hit.paper.url:
+            cell.append("\n" + hit.paper.url, style=f"blue link {hit.paper.url}")
         cell.append("\n")
         cell.append_text(highlighted(hit.snippet, hit.highlights))
         table.add_row(str(rank), f"{hit.score:.3f}", str(hit.paper.year or ""), cell, hit.paper.id)

@@ -15,6 +15,7 @@ class HitOut(BaseModel):
     authors: list[str]
     year: int | None
     categories: list[str]
+    url: str | None = Field(None, description="where to open the paper: its own link, DOI or arXiv page, if known")
     score: float
     snippet: str
     highlights: list[list[int]] = Field(description="[start, end) spans of query words in the snippet")
@@ -75,6 +76,7 @@ class PaperOut(BaseModel):
     categories: list[str]
     has_code: bool
     source: str
+    url: str | None = Field(None, description="where to open the paper: its own link, DOI or arXiv page, if known")
 
 
 class PapersIn(BaseModel):

@@ -20,15 +20,21 @@ class Paper:
     year: int | None = None
     categories: tuple[str, ...] = ()
     has_code: bool = False
-    source: str = ""
+    source: str = ""  # the file or door it came from; not part of the content (see content_hash)
+    url: str | None = None  # where to open it (data/links.py), where that can be known
 
     def text(self) -> str:
         """Return the text that is embedded: title and abstract."""
         return f"{self.title}. {self.abstract}" if self.title else self.abstract
 
     def content_hash(self) -> str:
-        """Return a hash of every field: a changed hash means the stored record is stale."""
-        payload = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        """Return a hash of every field but `source`: a changed hash means the stored record is stale.
+
+        The same paper read again from another file is the same paper: unchanged, not updated.
+        """
+        record = self.to_dict()
+        del record["source"]
+        payload = json.dumps(record, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def text_hash(self) -> str:

@@ -70,6 +70,7 @@ class IndexReader:
         self._vectors: VectorIndex | None = None
         self._lock = ReadWriteLock()
         self._loading = threading.Lock()
+        self._refreshing = threading.Lock()
         self.synced = 0  # the store generation the FAISS index reflects
         self.changed = False  # whether the FAISS index differs from the vector file
 
@@ -100,8 +101,10 @@ class IndexReader:
     def refresh(self) -> None:
         """Apply the store's commits since the last refresh; if that fails, rebuild from the store."""
         self.vectors  # loaded first (under its own lock)
-        with self._lock.writing():
-            self._catch_up()
+        with self._refreshing:  # one refresher at a time; the rest find the work done and never stop searches
+            if self.store.generation() != self.synced:
+                with self._lock.writing():
+                    self._catch_up()
 
     def _catch_up(self) -> None:
         """Apply the store's commits since the last sync (the caller holds the lock exclusively)."""

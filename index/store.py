@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS papers (
     content_hash TEXT NOT NULL,
     text_hash TEXT NOT NULL,
     embedding BLOB NOT NULL,
-    vec_gen INTEGER NOT NULL
+    vec_gen INTEGER NOT NULL,
+    url TEXT
 );
 CREATE INDEX IF NOT EXISTS papers_vec_gen ON papers(vec_gen);
 CREATE INDEX IF NOT EXISTS papers_year ON papers(year);
@@ -65,7 +66,7 @@ LEXICAL_SCHEMA = (
     END""",
 )
 
-PAPER_COLUMNS = "id, title, abstract, authors, affiliations, date, year, categories, has_code, source"
+PAPER_COLUMNS = "id, title, abstract, authors, affiliations, date, year, categories, has_code, source, url"
 STORE_FILE = "papers.sqlite"
 
 
@@ -101,6 +102,7 @@ def _paper_from_row(row: Sequence) -> Paper:
         categories=tuple(json.loads(row[7])),
         has_code=bool(row[8]),
         source=row[9],
+        url=row[10],
     )
 
 
@@ -117,6 +119,7 @@ def _paper_values(paper: Paper) -> tuple:
         json.dumps(list(paper.categories), ensure_ascii=False),
         int(paper.has_code),
         paper.source,
+        paper.url,
     )
 
 
@@ -126,6 +129,7 @@ class Store:
     def __init__(self, index_dir: Path, readonly: bool = False):
         self.path = Path(index_dir) / STORE_FILE
         self.readonly = readonly
+        self._read_mode: str | None = None  # the URI mode of read-only connections, once the first has opened
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -140,15 +144,25 @@ class Store:
             if not readonly:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
+                self._ensure_url_column()
                 self._ensure_lexical()
             conn.execute("SELECT count(*) FROM papers").fetchone()
+            has_url = any(row[1] == "url" for row in conn.execute("PRAGMA table_info(papers)"))
         except sqlite3.DatabaseError as exc:
             raise store_failure(self.path, exc) from exc
+        # What reads select: a store made before papers had links, opened read-only, has no url column.
+        self.columns = PAPER_COLUMNS if has_url else PAPER_COLUMNS.replace(", url", ", NULL")
 
     def has_lexical(self) -> bool:
         """Return whether the store has its full-text (BM25) index."""
         row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (LEXICAL_TABLE,)).fetchone()
         return row is not None
+
+    def _ensure_url_column(self) -> None:
+        """Add the url column to a store made before papers had links (NULL until a paper is written again)."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(papers)")}
+        if "url" not in columns:
+            self.conn.execute("ALTER TABLE papers ADD COLUMN url TEXT")
 
     def _ensure_lexical(self) -> None:
         """Create the full-text index and its triggers if missing, filling it from the stored papers."""
@@ -172,7 +186,7 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self.readonly:
-                conn = _connect_read_only(self.path)
+                conn, self._read_mode = _connect_read_only(self.path, self._read_mode)
             else:
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA synchronous=FULL")
@@ -241,7 +255,7 @@ class Store:
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one stored paper, or None."""
-        row = self.conn.execute(f"SELECT {PAPER_COLUMNS} FROM papers WHERE id = ?", (paper_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {self.columns} FROM papers WHERE id = ?", (paper_id,)).fetchone()
         return _paper_from_row(row) if row else None
 
     def num_of(self, paper_id: str) -> int | None:
@@ -252,7 +266,7 @@ class Store:
     def papers_by_num(self, nums: Sequence[int]) -> dict[int, Paper]:
         """Return the papers for these vector ids, keyed by vector id."""
         return {row[0]: _paper_from_row(row[1:])
-                for row in self._rows_in(f"num, {PAPER_COLUMNS}", "num", (int(n) for n in nums))}
+                for row in self._rows_in(f"num, {self.columns}", "num", (int(n) for n in nums))}
 
     def vectors_of(self, nums: Sequence[int]) -> dict[int, np.ndarray]:
         """Return the stored embedding of each of these vector ids that still exists."""
@@ -354,7 +368,7 @@ class Store:
 
     def iter_papers(self) -> Iterator[Paper]:
         """Yield every stored paper in insertion order."""
-        for row in self.conn.execute(f"SELECT {PAPER_COLUMNS} FROM papers ORDER BY num"):
+        for row in self.conn.execute(f"SELECT {self.columns} FROM papers ORDER BY num"):
             yield _paper_from_row(row)
 
     # --- writes -------------------------------------------------------------
@@ -381,7 +395,7 @@ class Store:
             removed = self._delete(list(deletes) + replaced, gen)
             self.conn.executemany(
                 f"INSERT INTO papers ({PAPER_COLUMNS}, content_hash, text_hash, embedding, vec_gen) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (*_paper_values(p), p.content_hash(), p.text_hash(), np.asarray(v, np.float32).tobytes(), gen)
                     for p, v in inserts
@@ -391,7 +405,7 @@ class Store:
             for paper in metadata_updates:
                 cursor = self.conn.execute(
                     "UPDATE papers SET title=?, abstract=?, authors=?, affiliations=?, date=?, year=?, "
-                    "categories=?, has_code=?, source=?, content_hash=? WHERE id=? AND text_hash=?",
+                    "categories=?, has_code=?, source=?, url=?, content_hash=? WHERE id=? AND text_hash=?",
                     (*_paper_values(paper)[1:], paper.content_hash(), paper.id, paper.text_hash()),
                 )
                 if cursor.rowcount == 0:
@@ -437,24 +451,43 @@ def store_failure(path: Path, exc: sqlite3.DatabaseError) -> IndexFailure:
     )
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    """Open a connection that cannot write, and still sees the commits other processes make.
+def _connect_read_only(path: Path, mode: str | None) -> tuple[sqlite3.Connection, str]:
+    """Open a connection that cannot write, and still sees the commits other processes make; return it and
+    the URI mode used, which every later connection of the store then uses too.
 
-    A WAL store in a directory that accepts no writes opens with mode=ro only where its -shm file is
-    already there; otherwise it opens immutable, which reads the main file alone: right when no -wal
-    file holds commits, so with one SQLite's own error stands.
+    A WAL store opens with mode=ro where its -shm file exists or can be made (SQLite creates -wal and -shm
+    beside it, empty, as for any reader). Where it cannot, it opens immutable, which reads the main file
+    alone, but only where nothing can change the file: a file system mounted read-only, or a store file with
+    no write bits (a copy made read-only on purpose: a writer would have to change its permissions first,
+    and a server then needs a restart to see that). A -wal file holding commits keeps SQLite's own error.
+    Anywhere else the store is refused: another process could change it under an immutable reader.
     """
     uri = Path(path).resolve().as_uri()
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+    for candidate in ([mode] if mode else ["mode=ro", "immutable=1"]):
+        if candidate == "immutable=1" and not (_read_only_mount(path) or not path.stat().st_mode & 0o222):
+            raise StoreUnavailableError(
+                f"cannot read the paper store {path} read-only: SQLite needs a {path.name}-shm file beside it, "
+                f"and the directory {path.parent} refuses to create one. Remove the write bits of {path.name} "
+                "(chmod a-w) to serve it as a read-only copy, or mount it read-only; nothing was changed."
+            )
+        conn = sqlite3.connect(f"{uri}?{candidate}", uri=True, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+            return conn, candidate
+        except sqlite3.OperationalError:
+            conn.close()
+            wal = Path(f"{path}-wal")
+            if mode or (wal.exists() and wal.stat().st_size):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _read_only_mount(path: Path) -> bool:
+    """Return whether the file system holding `path` is mounted read-only."""
     try:
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
-        return conn
-    except sqlite3.OperationalError:
-        conn.close()
-        wal = Path(f"{path}-wal")
-        if wal.exists() and wal.stat().st_size:
-            raise
-        return sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False, isolation_level=None)
+        return bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):
+        return False
 
 
 def read_only_place(index_dir: Path) -> bool:

@@ -41,6 +41,7 @@ class Hit:
             "authors": list(self.paper.authors),
             "year": self.paper.year,
             "categories": list(self.paper.categories),
+            "url": self.paper.url,
             "score": round(float(self.score), 6),
             "snippet": self.snippet,
             "highlights": [list(span) for span in self.highlights],

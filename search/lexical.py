@@ -201,12 +201,12 @@ class Lexical:
 
     def _catch_up(self) -> None:
         """Add segments for papers written after the last sync and mark removed ones dead."""
-        if len(self._segments) >= MAX_SEGMENTS:  # fold every later segment into one, read again below
-            base = self._segments[0].postings
-            self._segments, self._synced = [Segment(base)], base.generation
-        generation, removed, rows = self.store.texts_since(self._synced)  # one snapshot: they agree
+        current, synced = self._segments, self._synced
+        if len(current) >= MAX_SEGMENTS:  # fold every later segment into one, read again below
+            current, synced = [Segment(current[0].postings)], current[0].postings.generation
+        generation, removed, rows = self.store.texts_since(synced)  # one snapshot: they agree
         # Copy on write: a search running now keeps the consistent view it started with.
-        segments = [Segment(s.postings, None if s.dead is None else s.dead.copy()) for s in self._segments]
+        segments = [Segment(s.postings, None if s.dead is None else s.dead.copy()) for s in current]
         for segment in segments:
             segment.kill(np.asarray(removed, dtype=np.int64))
         if rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -69,20 +69,23 @@ class Searcher:
         mode = resolve_mode(mode, reranker)
         if not paper_ids:
             raise ValueError("give at least one paper id")
-        papers, vectors, nums = [], [], set()
-        for paper_id in dict.fromkeys(paper_ids):
-            vector, paper, num = self.store.embedding_of(paper_id), self.store.get(paper_id), self.store.num_of(paper_id)
-            if vector is None or paper is None or num is None:
-                raise UnknownPaperError(paper_id)
-            papers.append(paper)
-            vectors.append(vector)
-            nums.add(num)
-        centre = vectors[0]
-        if len(vectors) > 1:
-            centre = np.mean(vectors, axis=0)
-            centre /= max(float(np.linalg.norm(centre)), 1e-12)  # unit length, as every stored embedding is
-        query = Query("\n".join(p.text() for p in papers), centre[None, :].astype(np.float32), k, offset, filters,
-                      frozenset(nums), label=" · ".join(p.title for p in papers))
+
+        def query() -> Query:  # read inside each try: a paper rewritten meanwhile has a new vector id
+            papers, vectors, nums = [], [], set()
+            for paper_id in dict.fromkeys(paper_ids):
+                vector, paper, num = self.store.embedding_of(paper_id), self.store.get(paper_id), self.store.num_of(paper_id)
+                if vector is None or paper is None or num is None:
+                    raise UnknownPaperError(paper_id)
+                papers.append(paper)
+                vectors.append(vector)
+                nums.add(num)
+            centre = vectors[0]
+            if len(vectors) > 1:
+                centre = np.mean(vectors, axis=0)
+                centre /= max(float(np.linalg.norm(centre)), 1e-12)  # unit length, as every stored embedding is
+            return Query("\n".join(p.text() for p in papers), centre[None, :].astype(np.float32), k, offset, filters,
+                         frozenset(nums), label=" · ".join(p.title for p in papers))
+
         return self.answer(query, mode, reranker)
 
     def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
@@ -92,22 +95,27 @@ class Searcher:
         vector = self.embedder.encode([text]) if RETRIEVERS[mode].needs_vector else None
         return self.answer(Query(text, vector, k, offset, filters), mode, reranker)
 
-    def answer(self, query: Query, mode: str, reranker: str | None = None) -> Results:
-        """Rank the papers in the query's scope with the mode's retriever and return the page asked for."""
-        label = query.label or query.text
+    def answer(self, query: Query | Callable[[], Query], mode: str, reranker: str | None = None) -> Results:
+        """Rank the papers in the query's scope with the mode's retriever and return the page asked for.
+
+        A query that reads the store (similar to stored papers) is given as a function, read again on each try.
+        """
+        make = query if callable(query) else (lambda: query)
         for _ in range(SNAPSHOT_TRIES):
             with self.reader.reading() as vectors:
                 generation = self.reader.synced
-                scope = self.scope(query)
-                if scope.total <= 0 or (query.vector is not None and vectors.count == 0):
+                asked = make()
+                label = asked.label or asked.text
+                scope = self.scope(asked)
+                if scope.total <= 0 or (asked.vector is not None and vectors.count == 0):
                     return Results(query=label, total=max(scope.total, 0))
                 sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
-                ranked = RETRIEVERS[mode](sources).rank(query, scope)[: query.want]
+                ranked = RETRIEVERS[mode](sources).rank(asked, scope)[: asked.want]
                 papers = self.store.papers_by_num([n for n, _ in ranked])
                 if self.store.generation() == generation:
                     break  # nothing was committed meanwhile: the store and FAISS answered as one snapshot
         hits = [Hit(papers[n], score, label) for n, score in ranked if n in papers]  # skip one deleted just now
-        return Results(query=label, hits=hits[query.offset:], total=scope.total)
+        return Results(query=label, hits=hits[asked.offset:], total=scope.total)
 
     def scope(self, query: Query) -> Scope:
         """Return the vector ids the query's filters allow (None: all) and how many papers it may return."""

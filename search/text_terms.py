@@ -36,16 +36,18 @@ def query_words(query: str) -> list[str]:
 
 
 def terms_of(lowercase_words: Sequence[str]) -> list[tuple[str, ...]]:
-    """Return the FTS5 terms of each word (usually one), asking FTS5 once for all the words not seen before."""
-    unseen = [w for w in dict.fromkeys(lowercase_words) if w not in _terms]
+    """Return the FTS5 terms of each word (usually one; none for some marks), asking FTS5 once for all the
+    words not seen before. Answers come from a local copy, so another thread clearing the cache is harmless."""
+    known = {w: _terms.get(w) for w in dict.fromkeys(lowercase_words)}
+    unseen = [w for w, terms in known.items() if terms is None]
     if unseen:
         found = dict(zip(unseen, (tuple(t) for t in stems(unseen))))
+        known.update(found)
         with _guard:
             if len(_terms) + len(found) > CACHE_SIZE:
                 _terms.clear()
             _terms.update(found)
-        return [_terms.get(w) or found[w] for w in lowercase_words]
-    return [_terms[w] for w in lowercase_words]
+    return [known[w] for w in lowercase_words]
 
 
 def query_terms(query: str) -> Counter[str]:

@@ -266,7 +266,17 @@
     const item = el("li", "result");
     item.dataset.id = String(hit.id);
 
-    item.appendChild(el("h2", "title", hit.title || "(untitled)"));
+    const heading = el("h2", "title");
+    if (hit.url && /^https?:\/\//i.test(hit.url)) {  // only web links: never a javascript: or data: address
+      const link = el("a", "paper-link", hit.title || "(untitled)");
+      link.href = hit.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      heading.appendChild(link);
+    } else {
+      heading.textContent = hit.title || "(untitled)";
+    }
+    item.appendChild(heading);
 
     const meta = el("div", "meta");
     meta.appendChild(el("span", "authors", authorsText(hit.authors)));

@@ -9,14 +9,16 @@ from typing import Mapping
 
 from abstract_search.data.errors import CorpusError
 from abstract_search.data.ids import IdError, clean_id
+from abstract_search.data.links import arxiv_month, paper_url
 from abstract_search.data.paper import Paper
 from abstract_search.data.readers.lines import type_name
 from abstract_search.data.text import CONTROL_CHARS
 
 PAPER_FIELDS = (
     "id", "title", "abstract", "authors", "affiliations",
-    "date", "year", "categories", "has_code",
+    "date", "year", "categories", "has_code", "url",
 )
+URL_FALLBACKS = ("link",)  # other names records give a paper's address under
 DEFAULT_FIELD_MAP = {name: name for name in PAPER_FIELDS}
 ABSTRACT_FALLBACKS = ("text", "summary")
 
@@ -232,8 +234,14 @@ def paper_from_record(
         raise RecordError("missing abstract")
     date, date_year = get_date(record, fields["date"])
     year = get_year(record, fields["year"])
+    paper_id = get_id(record, fields["id"]) or hash_id(title, abstract)
+    if year is None and date_year is None:
+        month = arxiv_month(paper_id)  # an arXiv id says when it was submitted: README, "Input formats"
+        if month:
+            date, date_year = f"{month[0]:04d}-{month[1]:02d}", month[0]
+    given_url = next(filter(None, (get_text(record, key) for key in (fields["url"], *URL_FALLBACKS))), None)
     return Paper(
-        id=get_id(record, fields["id"]) or hash_id(title, abstract),
+        id=paper_id,
         title=title,
         abstract=abstract,
         authors=get_names(record, fields["authors"]),
@@ -243,4 +251,5 @@ def paper_from_record(
         categories=get_categories(record, fields["categories"]),
         has_code=get_has_code(record, fields["has_code"]),
         source=source,
+        url=paper_url(paper_id, given_url, get_text(record, "doi")),
     )

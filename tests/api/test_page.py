@@ -225,3 +225,28 @@ def test_static_files_come_from_a_fixed_list_and_load_nothing_from_elsewhere(liv
         assert httpx.get(live_server + path).status_code == 404, path
     for file in STATIC.iterdir():
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", file.read_text()), f"{file.name} refers to another host"
+
+
+def test_titles_link_to_the_paper_in_a_new_tab_where_a_link_is_known(page, live_server, tmp_path):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    papers = [{"id": "2503.19092", "title": "Linked paper on LLM judges of judges",
+               "abstract": "We study LLM judges of LLM judges and their evaluation biases."},
+              {"id": "link-2", "title": "Scripted link on LLM judges", "url": "javascript:alert(3)",
+               "abstract": "Another study of LLM judges and evaluation, whose link is a script."}]
+    assert httpx.post(f"{live_server}/papers", headers=auth, json={"papers": papers}, timeout=120).status_code == 200
+    try:
+        page.get(live_server + "/")
+        search(page, "LLM judges of LLM judges evaluation biases")
+        wait_for_view(page)
+        by_id = {r.get_attribute("data-id"): r for r in results_of(page)}
+        link = by_id["2503.19092"].find_element(By.CSS_SELECTOR, ".title a")
+        assert link.get_attribute("href") == "https://arxiv.org/abs/2503.19092"
+        assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+        assert link.text == papers[0]["title"]
+        assert not by_id["link-2"].find_elements(By.CSS_SELECTOR, ".title a")  # no script address, no link
+        seed = next(r for i, r in by_id.items() if i not in ("2503.19092", "link-2"))
+        assert not seed.find_elements(By.CSS_SELECTOR, ".title a")  # the seed format has no links: none invented
+        page.save_screenshot(str(tmp_path / "links.png"))
+    finally:
+        for paper in papers:
+            httpx.delete(f"{live_server}/papers/{paper['id']}", headers=auth, timeout=120)

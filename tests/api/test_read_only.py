@@ -72,3 +72,38 @@ def test_the_cli_searches_a_read_only_index_and_refuses_to_change_it(read_only_c
         assert ran.returncode == 1 and "Traceback" not in message, message
         assert "read-only" in message and STORE_FILE in message and "--index" in message, message
     assert digest(read_only_copy) == before
+
+
+def test_without_the_power_to_override_permissions_a_copy_without_write_bits_is_served(index_copy):
+    """As a user who is not root: SQLite cannot make its -shm file in a directory without write bits, so the
+    store opens immutable, which is safe only while nothing can change it: a store file without write bits.
+    With write bits on the file it is refused, naming the fix."""
+    import os
+    import shutil
+    import subprocess
+
+    from tests.conftest import ABSTRACTS, cli_env
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to drop the power to override file permissions")
+    run_cli("stats", "--index", str(index_copy), check=True)  # a clean close: no -wal or -shm left
+    assert not (index_copy / f"{STORE_FILE}-shm").exists()
+    store = index_copy / STORE_FILE
+    drop = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+
+    def search() -> subprocess.CompletedProcess:
+        return subprocess.run([*drop, str(ABSTRACTS), "search", "graph neural networks", "--index", str(index_copy),
+                               "--json"], capture_output=True, text=True, env=cli_env(), timeout=300)
+
+    try:
+        without_write_bits(index_copy)
+        served = search()
+        assert served.returncode == 0, served.stderr
+        store.chmod(0o644)  # the file could now be changed by its owner under an immutable reader
+        refused = search()
+        message = " ".join(refused.stderr.split())
+        assert refused.returncode == 1 and "Traceback" not in message, message
+        assert f"{STORE_FILE}-shm" in message and "chmod a-w" in message, message
+    finally:
+        index_copy.chmod(0o755)
+        store.chmod(0o644)

@@ -34,7 +34,10 @@ def check_small(papers):
     assert (first.date, first.year, first.categories) == ("2007-04-02", 2007, ("hep-ph",))
     assert (second.authors, second.date, second.year, second.categories) == (
         ("A B",), "1999-01-05", 1999, ("hep-th", "math.AG"))
-    assert (third.date, third.year, third.authors, third.categories) == (None, None, (), ("cs.CV", "cs.RO"))
+    # no date in the record: the month its arXiv id encodes (data/links.py)
+    assert (third.date, third.year, third.authors, third.categories) == ("2025-03", 2025, (), ("cs.CV", "cs.RO"))
+    assert [p.url for p in papers] == ["https://arxiv.org/abs/0704.0001", "https://arxiv.org/abs/hep-th/9901001",
+                                       "https://arxiv.org/abs/2503.11731"]
 
 
 def test_plain_file(write, split):

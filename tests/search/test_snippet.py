@@ -42,3 +42,16 @@ def test_words_with_diacritics_are_marked_whole_and_match_without_them_as_bm25_d
         assert [snippet.text[a:b] for a, b in snippet.highlights] == ["Schrödinger", "equation"], query
     snippet = best_snippet(abstract, "electron möbius")
     assert [snippet.text[a:b] for a, b in snippet.highlights] == ["électrons", "Möbius"]
+
+
+def test_the_term_cache_answers_right_when_it_is_cleared_and_for_words_with_no_terms(monkeypatch):
+    from abstract_search.search import text_terms
+
+    monkeypatch.setattr(text_terms, "CACHE_SIZE", 5)
+    monkeypatch.setattr(text_terms, "_terms", {})
+    assert text_terms.terms_of(["alpha", "beta", "gamma"]) == [("alpha",), ("beta",), ("gamma",)]
+    # this call clears the full cache while it fills it: it must still answer for every word it asked about
+    assert text_terms.terms_of(["alpha", "delta", "epsilon", "zeta"])[0] == ("alpha",)
+    mark = "\u19b0"  # a letter FTS5 keeps no term for
+    assert text_terms.terms_of([mark]) == [()] and text_terms.terms_of([mark, "novelword"])[0] == ()
+    assert best_snippet("Graphs of graphs. Nothing else.", "graphs").highlights == ((0, 6), (10, 16))
