@@ -124,8 +124,8 @@ def stats_cmd(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
 
 def serve_cmd(
     index: IndexOpt = None,
-    host: Annotated[Optional[str], typer.Option("--host", help="listen address [default 127.0.0.1]")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", help="listen port [default 8000]")] = None,
+    host: Annotated[Optional[str], typer.Option("--host", help="listen address \\[default 127.0.0.1]")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="listen port \\[default 8000]")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="server processes")] = 1,
     read_only: Annotated[bool, typer.Option(
         "--read-only", help="serve searches only: writes are answered 403 (also when the index files refuse writes)")] = False,

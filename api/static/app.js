@@ -262,12 +262,21 @@
 
   let itemCounter = 0;
 
+  function isWebLink(address) {
+    if (!address) return false;
+    try {
+      return ["http:", "https:"].includes(new URL(String(address)).protocol);
+    } catch (_) {
+      return false;
+    }
+  }
+
   function renderHit(hit) {
     const item = el("li", "result");
     item.dataset.id = String(hit.id);
 
     const heading = el("h2", "title");
-    if (hit.url && /^https?:\/\//i.test(hit.url)) {  // only web links: never a javascript: or data: address
+    if (isWebLink(hit.url)) {  // only web links: never a javascript: or data: address
       const link = el("a", "paper-link", hit.title || "(untitled)");
       link.href = hit.url;
       link.target = "_blank";

@@ -48,3 +48,10 @@ def test_the_page_limits_are_the_settings(index_copy):
         assert too_far.status_code == 422 and "ABSTRACTS_MAX_OFFSET" in too_far.json()["detail"]
         batch = client.post("/search", json={"queries": ["judges"], "k": 6})
         assert batch.status_code == 422 and "ABSTRACTS_MAX_K" in batch.json()["detail"]
+
+
+def test_serve_help_shows_its_defaults_and_the_read_only_flag():
+    from tests.conftest import run_cli
+
+    shown = " ".join(run_cli("serve", "--help").stdout.split())
+    assert "[default 127.0.0.1]" in shown and "[default 8000]" in shown and "--read-only" in shown

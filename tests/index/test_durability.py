@@ -31,12 +31,13 @@ def test_incremental_add_embeds_only_new_and_changed_papers(index_copy):
     before = engine.embedder.texts_encoded
     existing = list(engine.store.iter_papers())
     changed = Paper.from_dict({**existing[0].to_dict(), "abstract": existing[0].abstract + " Revised."})
-    retitled_only = Paper.from_dict({**existing[1].to_dict(), "source": "elsewhere.jsonl"})
-    report = engine.add(existing[2:] + [changed, retitled_only] + new_papers(2))
+    retitled_only = Paper.from_dict({**existing[1].to_dict(), "year": 1999})
+    moved = Paper.from_dict({**existing[2].to_dict(), "source": "elsewhere.jsonl"})  # the same paper, another file
+    report = engine.add(existing[3:] + [changed, retitled_only, moved] + new_papers(2))
     assert engine.embedder.texts_encoded - before == 3  # two new papers and one changed abstract
     assert sorted(report.added) == ["x-0", "x-1"]
     assert sorted(report.updated) == sorted([changed.id, retitled_only.id])
-    assert len(report.unchanged) == 48
+    assert len(report.unchanged) == 48 and moved.id in report.unchanged
     engine.close()
     reopened = Engine(Settings(index=index_copy))
     assert reopened.count() == 52
