@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from abstract_search.api.cli_common import (
+    AuthorExactOpt,
     AuthorOpt,
     CategoryOpt,
     DeviceOpt,
@@ -51,6 +52,7 @@ def search_cmd(
     year_min: YearMinOpt = None,
     year_max: YearMaxOpt = None,
     author: AuthorOpt = None,
+    author_exact: AuthorExactOpt = False,
     category: CategoryOpt = None,
     mode: ModeOpt = None,
     reranker: RerankerOpt = None,
@@ -64,19 +66,23 @@ def search_cmd(
     require_text(("the query", query), ("--author", author), ("--category", category))
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
-    results = engine.search(query, k, offset, Filters(year_min, year_max, author, category), mode, reranker)
+    results = engine.search(query, k, offset, Filters(year_min, year_max, author, category, author_exact), mode, reranker)
     emit(results, as_json, offset)
 
 
 def similar_cmd(
-    paper_id: Annotated[Optional[str], typer.Argument(help="id of a paper in the index")] = None,
-    text: Annotated[Optional[str], typer.Option("--text", help="a pasted abstract instead of an id")] = None,
+    paper_ids: Annotated[Optional[list[str]], typer.Argument(
+        help="ids of papers in the index: one, or several to find what is like them all")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="a pasted abstract instead of ids")] = None,
+    not_ids: Annotated[Optional[list[str]], typer.Option(
+        "--not", help="a paper whose like is less wanted (repeat for more); it is left out too")] = None,
     k: KOpt = 10,
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
     year_min: YearMinOpt = None,
     year_max: YearMaxOpt = None,
     author: AuthorOpt = None,
+    author_exact: AuthorExactOpt = False,
     category: CategoryOpt = None,
     mode: ModeOpt = None,
     reranker: RerankerOpt = None,
@@ -84,18 +90,22 @@ def similar_cmd(
     model: ModelOpt = None,
     device: DeviceOpt = None,
 ) -> None:
-    """Find papers related to one in the index, or to a pasted abstract."""
-    if (paper_id is None) == (text is None):
+    """Find papers related to one in the index, to several (abstracts similar ID ID ... --not ID), or to a
+    pasted abstract."""
+    if not_ids and not paper_ids:
+        fail("--not needs paper ids to be like, e.g. abstracts similar ID1 ID2 --not ID3")
+    if (not paper_ids) == (text is None):
         fail("give either a paper id or --text \"an abstract\", not both or neither")
     if text is not None and not text.strip():
         fail("--text is empty; paste an abstract")
-    require_text(("the paper id", paper_id), ("--text", text), ("--author", author), ("--category", category))
+    require_text(*(("the paper id", i) for i in [*(paper_ids or []), *(not_ids or [])]), ("--text", text),
+                 ("--author", author), ("--category", category))
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
-    filters = Filters(year_min, year_max, author, category)
+    filters = Filters(year_min, year_max, author, category, author_exact)
     try:
-        if paper_id:
-            results = engine.similar(paper_id, k, offset, filters, mode, reranker)
+        if paper_ids:
+            results = engine.similar(paper_ids, k, offset, filters, mode, reranker, not_ids or ())
         else:
             results = engine.similar_text(text, k, offset, filters, mode, reranker)
     except UnknownPaperError as exc:

@@ -146,7 +146,7 @@ def checked_filters(params: FiltersIn) -> Filters:
         value = getattr(params, field)
         if value is not None:
             valid_text(value, field)
-    return Filters(params.year_min, params.year_max, params.author, params.category)
+    return Filters(params.year_min, params.year_max, params.author, params.category, params.author_exact)
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]

@@ -102,12 +102,16 @@ class Engine:
         return self.searcher.search_many(queries, k, filters, mode, self.reranker_for(reranker))
 
     def similar(self, paper_id: str | Sequence[str], k: int = 10, offset: int = 0, filters: Filters | None = None,
-                mode: str | None = None, reranker: str | None = None) -> Results:
-        """Return papers related to one paper in the index, or to several taken together."""
+                mode: str | None = None, reranker: str | None = None, not_ids: Sequence[str] = (),
+                texts: Sequence[str] = ()) -> Results:
+        """Return papers related to one paper in the index, or to a set taken together (papers and pasted
+        texts), less what is like the `not_ids` papers."""
         typed = [paper_id] if isinstance(paper_id, str) else list(paper_id)
-        stored = {self.stored_id(i): i for i in typed}
+        stored = {self.stored_id(i): i for i in [*typed, *not_ids]}
+        liked, disliked = [self.stored_id(i) for i in typed], [self.stored_id(i) for i in not_ids]
         try:
-            return self.searcher.similar(list(stored), k, offset, filters, mode, self.reranker_for(reranker))
+            return self.searcher.similar(liked, k, offset, filters, mode, self.reranker_for(reranker), disliked,
+                                         list(texts))
         except UnknownPaperError as exc:
             raise UnknownPaperError(stored.get(exc.args[0], exc.args[0])) from None  # the id as the user typed it
 

@@ -76,22 +76,23 @@ class Library:
     # --- reads --------------------------------------------------------------
     def search(self, query: str, k: int = 10, *, offset: int = 0, year_min: int | None = None,
                year_max: int | None = None, author: str | None = None, category: str | None = None,
-               mode: str | None = None, reranker: str | None = None) -> Results:
+               author_exact: bool = False, mode: str | None = None, reranker: str | None = None) -> Results:
         """Return the papers that best answer a question in plain words."""
         if not query.strip():
             raise ValueError("the query is empty; ask a question, e.g. library.search('papers on LLM judges')")
-        filters = Filters(year_min, year_max, author, category)
+        filters = Filters(year_min, year_max, author, category, author_exact)
         return self._engine.search(query, k, offset, filters, mode, reranker)
 
     def similar(self, paper: str | Sequence[str] | None = None, *, text: str | None = None, k: int = 10,
                 offset: int = 0, year_min: int | None = None, year_max: int | None = None, author: str | None = None,
-                category: str | None = None, mode: str | None = None, reranker: str | None = None) -> Results:
+                category: str | None = None, author_exact: bool = False, mode: str | None = None,
+                reranker: str | None = None) -> Results:
         """Return papers related to one paper id, to several (their common ground), or to a pasted text."""
         if (paper is None) == (text is None):
             raise ValueError("give either paper ids or text=..., not both or neither")
         if text is not None and not text.strip():
             raise ValueError("text is empty; paste an abstract")
-        filters = Filters(year_min, year_max, author, category)
+        filters = Filters(year_min, year_max, author, category, author_exact)
         if text is not None:
             return self._engine.similar_text(text, k, offset, filters, mode, reranker)
         return self._engine.similar([paper] if isinstance(paper, str) else list(paper), k, offset, filters, mode,

@@ -45,6 +45,7 @@ def results_table(results: Results, offset: int = 0) -> Table:
 def print_results(console: Console, results: Results, offset: int = 0) -> None:
     """Print results, or a clear line when there are none."""
     if not results.hits:
-        console.print(f"No papers match {results.query!r}.")
+        console.print(f"No papers: {results.note}." if results.note else f"No papers match {results.query!r}.",
+                      highlight=False)
         return
     console.print(results_table(results, offset))

@@ -26,6 +26,7 @@ class SearchOut(BaseModel):
 
     query: str
     total: int = Field(description="papers that match the filters")
+    note: str | None = Field(None, description="why there are no results, when the filters let no paper through")
     offset: int = 0
     results: list[HitOut]
     took_ms: float
@@ -36,7 +37,9 @@ class FiltersIn(BaseModel):
 
     year_min: int | None = Field(None, ge=0, le=3000, description="only papers from this year on")
     year_max: int | None = Field(None, ge=0, le=3000, description="only papers up to this year")
-    author: str | None = Field(None, max_length=200, description="only papers by this author")
+    author: str | None = Field(None, max_length=200, description="only papers by an author matching this name "
+                                                                  "(its parts, e.g. Weston or J. Weston)")
+    author_exact: bool = Field(False, description="match the author's whole name exactly (case aside)")
     category: str | None = Field(None, max_length=50, description="only papers in this category")
 
 
@@ -56,9 +59,13 @@ class BatchSearchOut(BaseModel):
 
 
 class SimilarTextIn(FiltersIn):
-    """A pasted abstract to find related papers for."""
+    """What to find related papers for: a pasted abstract, or a set of papers and texts (less `not_ids`)."""
 
-    text: str = Field(min_length=1)
+    text: str | None = Field(None, min_length=1, description="a pasted abstract")
+    ids: list[str] = Field(default_factory=list, max_length=100, description="papers in the index to be like")
+    texts: list[str] = Field(default_factory=list, max_length=100, description="more pasted abstracts to be like")
+    not_ids: list[str] = Field(default_factory=list, max_length=100,
+                               description="papers whose like is less wanted; left out of the results too")
     k: int = Field(10, ge=1, description="papers per page, at most ABSTRACTS_MAX_K (100)")
     offset: int = Field(0, ge=0, description="results to skip, at most ABSTRACTS_MAX_OFFSET (1000)")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from abstract_search.data.names import any_author_matches, name_parts
 from abstract_search.data.paper import Paper
 from abstract_search.index.crashpoints import reach
 from abstract_search.index.errors import DamagedIndexError, IndexFailure, StoreUnavailableError
@@ -191,6 +192,7 @@ class Store:
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                 conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=10000")
+            conn.create_function("author_matches", 2, any_author_matches, deterministic=True)
             self._local.conn = conn
             with self._guard:
                 self._connections.append(conn)
@@ -274,11 +276,12 @@ class Store:
                 for num, blob in self._rows_in("num, embedding", "num", (int(n) for n in nums))}
 
     def nums_matching(self, year_min: int | None = None, year_max: int | None = None, author: str | None = None,
-                      category: str | None = None) -> np.ndarray:
+                      category: str | None = None, author_exact: bool = False) -> np.ndarray:
         """Return the vector ids of every paper within the year range, by the author and in the category.
 
-        Authors are matched whole and case-insensitively (a substring match would let "Li" match every "Lin"
-        and "Liu"); "CL" matches "cs.CL", "cs.CL" matches itself, and the value is text, never a LIKE pattern.
+        Authors match by name parts (data/names.py: "Weston" and "J. Weston" find "Jason Weston", "Li" does
+        not find "Lin"), or, with `author_exact`, whole and case-insensitively. "CL" matches "cs.CL", "cs.CL"
+        matches itself, and the value is text, never a LIKE pattern.
         """
         clauses, args = [], []
         if year_min is not None:
@@ -287,9 +290,16 @@ class Store:
         if year_max is not None:
             clauses.append("year <= ?")
             args.append(year_max)
-        if author:
+        if author and author_exact:
             clauses.append("EXISTS (SELECT 1 FROM json_each(papers.authors) WHERE lower(value) = lower(?))")
             args.append(author.strip())
+        elif author:
+            longest = max(name_parts(author) or [""], key=len)
+            if longest.isascii():  # SQLite's LIKE folds ASCII case only: a cheap first cut before Python's check
+                clauses.append("papers.authors LIKE ? ESCAPE '\\'")
+                args.append(f"%{like_literal(longest)}%")
+            clauses.append("author_matches(papers.authors, ?)")
+            args.append(author)
         if category:
             clauses.append("EXISTS (SELECT 1 FROM json_each(papers.categories) "
                            "WHERE lower(value) = lower(?) OR lower(value) LIKE '%.' || lower(?) ESCAPE '\\')")

@@ -54,7 +54,8 @@ class Results:
 
     query: str
     hits: list[Hit] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # how many papers pass the filters (the papers asked about left out)
+    note: str | None = None  # why there are none, when the filters let no paper through
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -64,4 +65,4 @@ class Results:
 
     def to_dict(self) -> dict:
         """Return the results as JSON-ready values."""
-        return {"query": self.query, "total": self.total, "results": [h.to_dict() for h in self.hits]}
+        return {"query": self.query, "total": self.total, "note": self.note, "results": [h.to_dict() for h in self.hits]}

@@ -19,6 +19,7 @@ from abstract_search.search.retrieval import Query, Scope, Sources
 # A search that overlaps a commit (its own process's or another worker's) is answered again over the
 # caught-up index, so its total, filters and hits agree; after this many tries the last answer stands.
 SNAPSHOT_TRIES = 3
+NEGATIVE_WEIGHT = 0.15  # Rocchio's textbook weight for non-relevant examples (Manning et al., IR book, 9.1.1)
 
 
 class UnknownPaperError(KeyError):
@@ -61,30 +62,40 @@ class Searcher:
                 for q, v in zip(queries, vectors)]
 
     def similar(self, paper_ids: Sequence[str], k: int = 10, offset: int = 0, filters: Filters | None = None,
-                mode: str | None = None, reranker: str | None = None) -> Results:
-        """Return the papers nearest to some already in the index, without them.
+                mode: str | None = None, reranker: str | None = None, not_ids: Sequence[str] = (),
+                texts: Sequence[str] = ()) -> Results:
+        """Return the papers nearest to a set: papers in the index and pasted texts, without the papers asked about.
 
-        Several papers are asked about as one: the mean of their embeddings and all their words.
+        The set is asked about as one (Rocchio): the mean of its embeddings, less NEGATIVE_WEIGHT times the
+        mean of the `not_ids` papers' (left out too), and all its words.
         """
         mode = resolve_mode(mode, reranker)
-        if not paper_ids:
-            raise ValueError("give at least one paper id")
+        if not paper_ids and not texts:
+            raise ValueError("give at least one paper id or text")
+        text_vectors = list(self.embedder.encode(list(texts))) if texts else []
 
-        def query() -> Query:  # read inside each try: a paper rewritten meanwhile has a new vector id
-            papers, vectors, nums = [], [], set()
-            for paper_id in dict.fromkeys(paper_ids):
+        def stored(ids: Sequence[str]):
+            found = []
+            for paper_id in dict.fromkeys(ids):
                 vector, paper, num = self.store.embedding_of(paper_id), self.store.get(paper_id), self.store.num_of(paper_id)
                 if vector is None or paper is None or num is None:
                     raise UnknownPaperError(paper_id)
-                papers.append(paper)
-                vectors.append(vector)
-                nums.add(num)
+                found.append((vector, paper, num))
+            return found
+
+        def query() -> Query:  # read inside each try: a paper rewritten meanwhile has a new vector id
+            liked, disliked = stored(paper_ids), stored(not_ids)
+            vectors = [v for v, _, _ in liked] + text_vectors
             centre = vectors[0]
-            if len(vectors) > 1:
+            if len(vectors) > 1 or disliked:
                 centre = np.mean(vectors, axis=0)
-                centre /= max(float(np.linalg.norm(centre)), 1e-12)  # unit length, as every stored embedding is
-            return Query("\n".join(p.text() for p in papers), centre[None, :].astype(np.float32), k, offset, filters,
-                         frozenset(nums), label=" · ".join(p.title for p in papers))
+                if disliked:
+                    centre = centre - NEGATIVE_WEIGHT * np.mean([v for v, _, _ in disliked], axis=0)
+                centre = centre / max(float(np.linalg.norm(centre)), 1e-12)  # unit length, as stored embeddings are
+            words = [p.text() for _, p, _ in liked] + list(texts)
+            label = " · ".join([p.title for _, p, _ in liked] + [t[:80] for t in texts])
+            return Query("\n".join(words), np.asarray(centre, np.float32)[None, :], k, offset, filters,
+                         frozenset(n for _, _, n in liked + disliked), label=label)
 
         return self.answer(query, mode, reranker)
 
@@ -108,7 +119,9 @@ class Searcher:
                 label = asked.label or asked.text
                 scope = self.scope(asked)
                 if scope.total <= 0 or (asked.vector is not None and vectors.count == 0):
-                    return Results(query=label, total=max(scope.total, 0))
+                    filters = asked.filters
+                    note = filters.why_nothing(self.store) if scope.total <= 0 and filters and filters.active() else None
+                    return Results(query=label, total=max(scope.total, 0), note=note)
                 sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
                 ranked = RETRIEVERS[mode](sources).rank(asked, scope)[: asked.want]
                 papers = self.store.papers_by_num([n for n, _ in ranked])

@@ -5,11 +5,23 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from abstract_search.api.deps import EngineDep, FiltersDep, SettingsDep, check_page, check_work, checked_filters, clean_query, off_loop, quick_read
-from abstract_search.api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn
+from abstract_search.api.deps import (
+    EngineDep,
+    FiltersDep,
+    SettingsDep,
+    check_page,
+    check_work,
+    checked_filters,
+    clean_query,
+    off_loop,
+    quick_read,
+    valid_text,
+)
+from abstract_search.api.engine import UnknownPaperError
+from abstract_search.api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn, error_responses
 from abstract_search.search.hits import Results
 from abstract_search.search.modes import MODES, ModeError, resolve_mode
 
@@ -51,6 +63,7 @@ def search_out(results: Results, offset: int, started: float) -> SearchOut:
     return SearchOut(
         query=results.query,
         total=results.total,
+        note=results.note,
         offset=offset,
         results=[hit.to_dict() for hit in results.hits],
         took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -91,13 +104,33 @@ async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSear
     return BatchSearchOut(data=data, count=len(data), took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-@router.post("/similar", response_model=SearchOut)
+@router.post("/similar", response_model=SearchOut, responses=error_responses(404))
 async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextModeIn) -> Response:
-    """Return papers related to a pasted abstract."""
+    """Return papers related to a pasted abstract, or to a set of papers and texts (less `not_ids`)."""
     started = time.perf_counter()
     check_page(settings, body.k, body.offset)
-    text = clean_query(body.text, settings, "text")
+    if body.text is None and not body.ids and not body.texts:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give text, or ids and/or texts to be like")
+    if body.not_ids and not (body.ids or body.texts):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "not_ids needs ids or texts to be like")
+    texts = [clean_query(t, settings, f"texts[{i}]") for i, t in enumerate(body.texts)]
+    check_work(settings, texts + [body.text or ""], 1, "texts", settings.max_queries, "ABSTRACTS_MAX_QUERIES")
+    for name, ids in (("ids", body.ids), ("not_ids", body.not_ids)):
+        for i, paper_id in enumerate(ids):
+            valid_text(paper_id, f"{name}[{i}]")
     filters = checked_filters(body)
     mode = checked_mode(engine, body.mode)
-    return await quick_read(
-        lambda: as_json(search_out(engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))
+    if body.text is not None and not body.ids and not body.texts:
+        text = clean_query(body.text, settings, "text")
+        return await quick_read(lambda: as_json(search_out(
+            engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))
+    texts += [clean_query(body.text, settings, "text")] if body.text is not None else []
+
+    def answer():
+        try:
+            results = engine.similar(body.ids, body.k, body.offset, filters, mode, not_ids=body.not_ids, texts=texts)
+        except UnknownPaperError as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        return as_json(search_out(results, body.offset, started))
+
+    return await quick_read(answer)

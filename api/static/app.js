@@ -340,7 +340,8 @@
     current = { state: state, shown: shown, total: Number(data.total) || 0 };
     if (!shown) {
       const what = state.mode === "search" ? `“${data.query || state.q}”` : describe(state, data);
-      showMessage(`No papers match ${what}${yearsPhrase(state)}. Try other words or a wider year range.`, false);
+      const why = data.note ? ` (${String(data.note)})` : "";  // the server says which filter matched nothing
+      showMessage(`No papers match ${what}${yearsPhrase(state)}${why}. Try other words or a wider year range.`, false);
       showSummary("");
     } else {
       clearMessage();

@@ -159,6 +159,7 @@ def test_year_range_with_no_papers_says_so(page, live_server):
     wait_for_view(page)
     message = page.find_element(By.ID, "message")
     assert "No papers" in message.text
+    assert "no paper from the years 1900-1901" in message.text  # the server says which filter matched nothing
     assert "error" not in (message.get_attribute("class") or "")
     assert not results_of(page)
 
