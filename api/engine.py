@@ -24,6 +24,7 @@ from abstract_search.search.searcher import Searcher, UnknownPaperError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = TypeVar("P")
 NO_ID = ""  # what stored_id answers for an id no paper can have
 
 
@@ -164,23 +165,26 @@ class Engine:
     def add(self, papers: Sequence[Paper]) -> WriteReport:
         """Add or update papers as one durable batch; searches go on while the batch is embedded."""
         writer = self.writer
-        return self._write(lambda: writer.commit(writer.prepare(papers)))
+        return self._write(lambda: writer.prepare(papers), writer.commit)
 
     def add_embedded(self, papers: Sequence[Paper], vectors) -> WriteReport:
         """Add papers with vectors made elsewhere (by `abstracts embed`), embedding nothing."""
         writer = self.writer
-        return self._write(lambda: writer.commit(writer.prepare(papers, vectors)))
+        return self._write(lambda: writer.prepare(papers, vectors), writer.commit)
 
-    def _write(self, work: Callable[[], T]) -> T:
-        """Run a write in this process's write thread, below normal CPU priority, then bring FAISS, the postings
-        and the score moments up to its commit before it is answered.
+    def _write(self, prepare: Callable[[], P], commit: Callable[[P], T]) -> T:
+        """Run a write in this process's write thread, below normal CPU priority: prepare it (embed) with no
+        lock held, commit it, and bring FAISS up to the commit before it is answered; then the postings and
+        score moments.
 
         Only the FAISS update holds searches off; a search that overlapped the commit is answered again
         (search/searcher.py). Searches keep the cores they need: bench/writes_during_search.py.
         """
         def write_and_apply() -> T:
-            result = work()
-            self.reader.refresh()
+            prepared = prepare()
+            with self.reader.commit_lock:
+                result = commit(prepared)
+                self.reader.refresh()
             self.searcher.catch_up()
             return result
 
@@ -196,7 +200,7 @@ class Engine:
         """Delete papers by id; return (deleted, not found)."""
         writer = self.writer
         stored = {i: self.stored_id(i) for i in ids}
-        deleted, _ = self._write(lambda: writer.delete([s for s in stored.values() if s != NO_ID]))
+        deleted, _ = self._write(lambda: [s for s in stored.values() if s != NO_ID], writer.delete)
         return deleted, [i for i, s in stored.items() if s not in deleted]
 
     def save(self) -> None:

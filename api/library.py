@@ -86,8 +86,9 @@ class Library:
     def similar(self, paper: str | Sequence[str] | None = None, *, text: str | None = None, k: int = 10,
                 offset: int = 0, year_min: int | None = None, year_max: int | None = None, author: str | None = None,
                 category: str | None = None, author_exact: bool = False, mode: str | None = None,
-                reranker: str | None = None) -> Results:
-        """Return papers related to one paper id, to several (their common ground), or to a pasted text."""
+                reranker: str | None = None, not_ids: Sequence[str] = ()) -> Results:
+        """Return papers related to one paper id, to several (their common ground), or to a pasted text;
+        `not_ids` are papers whose like is less wanted (left out too)."""
         if (paper is None) == (text is None):
             raise ValueError("give either paper ids or text=..., not both or neither")
         if text is not None and not text.strip():
@@ -96,7 +97,7 @@ class Library:
         if text is not None:
             return self._engine.similar_text(text, k, offset, filters, mode, reranker)
         return self._engine.similar([paper] if isinstance(paper, str) else list(paper), k, offset, filters, mode,
-                                    reranker)
+                                    reranker, list(not_ids))
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id, or None."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-PART = re.compile(r"[^\W\d_]+", re.UNICODE)  # runs of letters: "J. -P. Yuan" -> j, p, yuan
+PART = re.compile(r"[^\W_]+", re.UNICODE)  # runs of letters and digits: "J. -P. Yuan" -> j, p, yuan
 
 
 def name_parts(name: str) -> list[str]:
-    """Return the lowercase letter runs of a name."""
+    """Return the lowercase runs of letters and digits of a name ("Team 42" keeps its 42)."""
     return [part.casefold() for part in PART.findall(name)]
 
 
@@ -24,7 +24,8 @@ def author_matches(name: str, asked: str) -> bool:
     free = list(parts)
     for w in sorted(wanted, key=len, reverse=True):  # whole parts claim theirs before initials do
         match = next((p for p in free if p == w), None) or next(
-            (p for p in free if (len(w) == 1 and p[0] == w) or (len(p) == 1 and w[0] == p)), None)
+            (p for p in free if (len(w) == 1 and w.isalpha() and p[0] == w)
+             or (len(p) == 1 and p.isalpha() and w[0] == p)), None)
         if match is None:
             return False
         free.remove(match)

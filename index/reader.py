@@ -71,6 +71,9 @@ class IndexReader:
         self._lock = ReadWriteLock()
         self._loading = threading.Lock()
         self._refreshing = threading.Lock()
+        # Held by this process's commits (with their catch-up) and by a search's last try, so that one never
+        # meets an in-process commit. Taken before the read-write lock, never after it.
+        self.commit_lock = threading.Lock()
         self.synced = 0  # the store generation the FAISS index reflects
         self.changed = False  # whether the FAISS index differs from the vector file
 

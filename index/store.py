@@ -473,23 +473,32 @@ def _connect_read_only(path: Path, mode: str | None) -> tuple[sqlite3.Connection
     Anywhere else the store is refused: another process could change it under an immutable reader.
     """
     uri = Path(path).resolve().as_uri()
-    for candidate in ([mode] if mode else ["mode=ro", "immutable=1"]):
-        if candidate == "immutable=1" and not (_read_only_mount(path) or not path.stat().st_mode & 0o222):
-            raise StoreUnavailableError(
-                f"cannot read the paper store {path} read-only: SQLite needs a {path.name}-shm file beside it, "
-                f"and the directory {path.parent} refuses to create one. Remove the write bits of {path.name} "
-                "(chmod a-w) to serve it as a read-only copy, or mount it read-only; nothing was changed."
-            )
-        conn = sqlite3.connect(f"{uri}?{candidate}", uri=True, check_same_thread=False, isolation_level=None)
+    if mode is None:
         try:
-            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
-            return conn, candidate
+            return _opened(uri, "mode=ro"), "mode=ro"
         except sqlite3.OperationalError:
-            conn.close()
             wal = Path(f"{path}-wal")
-            if mode or (wal.exists() and wal.stat().st_size):
+            if wal.exists() and wal.stat().st_size:
                 raise
-    raise AssertionError("unreachable")
+        mode = "immutable=1"
+    if mode == "immutable=1" and not (_read_only_mount(path) or not path.stat().st_mode & 0o222):
+        raise StoreUnavailableError(
+            f"cannot read the paper store {path} read-only: SQLite needs a {path.name}-shm file beside it, "
+            f"and the directory {path.parent} refuses to create one. Remove the write bits of {path.name} "
+            "(chmod a-w) to serve it as a read-only copy, or mount it read-only; nothing was changed."
+        )
+    return _opened(uri, mode), mode
+
+
+def _opened(uri: str, mode: str) -> sqlite3.Connection:
+    """Return a connection to `uri` in this URI mode, checked with a first read."""
+    conn = sqlite3.connect(f"{uri}?{mode}", uri=True, check_same_thread=False, isolation_level=None)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        raise
+    return conn
 
 
 def _read_only_mount(path: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -17,7 +18,8 @@ from abstract_search.search.retrieval import Query, Scope, Sources
 
 
 # A search that overlaps a commit (its own process's or another worker's) is answered again over the
-# caught-up index, so its total, filters and hits agree; after this many tries the last answer stands.
+# caught-up index, so its total, filters and hits agree; the last try holds this process's commits off,
+# and its answer stands.
 SNAPSHOT_TRIES = 3
 NEGATIVE_WEIGHT = 0.15  # Rocchio's textbook weight for non-relevant examples (Manning et al., IR book, 9.1.1)
 
@@ -112,8 +114,9 @@ class Searcher:
         A query that reads the store (similar to stored papers) is given as a function, read again on each try.
         """
         make = query if callable(query) else (lambda: query)
-        for _ in range(SNAPSHOT_TRIES):
-            with self.reader.reading() as vectors:
+        for attempt in range(SNAPSHOT_TRIES):
+            last = attempt == SNAPSHOT_TRIES - 1
+            with self.reader.commit_lock if last else nullcontext(), self.reader.reading() as vectors:
                 generation = self.reader.synced
                 asked = make()
                 label = asked.label or asked.text

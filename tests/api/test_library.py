@@ -95,3 +95,12 @@ def test_build_open_and_read_only(tmp_path):
             library.add([{"id": "x", "title": "T", "abstract": "An abstract."}])
         with pytest.raises(ReadOnlyIndexError):
             library.delete("x")
+
+
+def test_similar_to_a_set_less_a_negative_is_the_same_from_python_and_the_cli(index_copy):
+    with Library.open(index_copy) as library:
+        a, b, c = ids(library.search("LLM as a judge evaluation", k=3, mode="dense"))
+        pushed = library.similar([a, b], k=8, not_ids=[c], mode="dense")
+    assert not {a, b, c} & set(ids(pushed))
+    cli = cli_json("similar", a, b, "--not", c, "--index", str(index_copy), "--mode", "dense", "-k", "8")
+    assert ids(pushed) == [r["id"] for r in cli["results"]]

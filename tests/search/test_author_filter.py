@@ -20,7 +20,8 @@ def test_a_name_part_or_initial_finds_the_author(asked):
 
 
 @pytest.mark.parametrize("name, asked", [("Jason Weston", "Wes"), ("Jason Weston", "J."), ("Lin Wei", "Li"),
-                                         ("Yu Liu", "Li"), ("Jason Weston", "K. Weston"), ("Jason Weston", "")])
+                                         ("Yu Liu", "Li"), ("Jason Weston", "K. Weston"), ("Jason Weston", ""),
+                                         ("Batch Author 0", "Batch Author 1"), ("Team 10", "Team 1")])
 def test_a_part_of_a_part_or_a_wrong_initial_does_not(name, asked):
     assert not author_matches(name, asked)
 
