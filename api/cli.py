@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -36,10 +37,11 @@ from abstract_search.search.filters import Filters
 from abstract_search.api.engine import UnknownPaperError
 
 
-def emit(results, as_json: bool, offset: int) -> None:
-    """Print results as JSON or as a table."""
+def emit(results, as_json: bool, offset: int, started: float) -> None:
+    """Print results as JSON (the fields of the HTTP answer) or as a table."""
     if as_json:
-        sys.stdout.write(json.dumps(results.to_dict(), ensure_ascii=False) + "\n")
+        answer = {**results.to_dict(), "offset": offset, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
     else:
         print_results(out, results, offset)
 
@@ -66,8 +68,9 @@ def search_cmd(
     require_text(("the query", query), ("--author", author), ("--category", category))
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
+    started = time.perf_counter()
     results = engine.search(query, k, offset, Filters(year_min, year_max, author, category, author_exact), mode, reranker)
-    emit(results, as_json, offset)
+    emit(results, as_json, offset, started)
 
 
 def similar_cmd(
@@ -103,6 +106,7 @@ def similar_cmd(
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
     filters = Filters(year_min, year_max, author, category, author_exact)
+    started = time.perf_counter()
     try:
         if paper_ids:
             results = engine.similar(paper_ids, k, offset, filters, mode, reranker, not_ids or ())
@@ -110,7 +114,7 @@ def similar_cmd(
             results = engine.similar_text(text, k, offset, filters, mode, reranker)
     except UnknownPaperError as exc:
         fail(f"{exc}; find ids with `abstracts search`")
-    emit(results, as_json, offset)
+    emit(results, as_json, offset, started)
 
 
 def show_cmd(paper_id: Annotated[str, typer.Argument(help="paper id")], index: IndexOpt = None) -> None:

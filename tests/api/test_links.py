@@ -52,3 +52,12 @@ def test_a_store_made_before_links_opens_writable_and_read_only(index_copy, tmp_
     assert run_cli("search", "LLM judges", "--index", str(index_copy)).returncode == 0  # adds the column
     with sqlite3.connect(index_copy / STORE_FILE) as conn:
         assert "url" in {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
+
+
+def test_cli_json_has_the_fields_of_the_http_answer(index_copy):
+    cli = cli_json("search", "LLM judges", "--index", str(index_copy), "-k", "3", "--offset", "2")
+    with TestClient(create_app(Settings(index=index_copy)), base_url=LOCAL) as client:
+        http = client.get("/search", params={"q": "LLM judges", "k": 3, "offset": 2}).json()
+    assert set(cli) == set(http) and cli["offset"] == 2 and cli["took_ms"] >= 0
+    assert set(cli["results"][0]) == set(http["results"][0])
+    assert [r["id"] for r in cli["results"]] == [r["id"] for r in http["results"]]
