@@ -108,8 +108,8 @@ class Engine:
         """Return papers related to one paper in the index, or to a set taken together (papers and pasted
         texts), less what is like the `not_ids` papers."""
         typed = [paper_id] if isinstance(paper_id, str) else list(paper_id)
-        stored = {self.stored_id(i): i for i in [*typed, *not_ids]}
         liked, disliked = [self.stored_id(i) for i in typed], [self.stored_id(i) for i in not_ids]
+        stored = dict(zip(liked + disliked, typed + list(not_ids)))
         try:
             return self.searcher.similar(liked, k, offset, filters, mode, self.reranker_for(reranker), disliked,
                                          list(texts))

@@ -138,10 +138,8 @@ class IndexReader:
     @contextmanager
     def holding_still(self) -> Iterator[tuple[VectorIndex, int]]:
         """Yield the caught-up FAISS index and its generation, unchanged until the block ends (for a save)."""
-        if self.lagging():
-            self.refresh()
-        with self._lock.reading():
-            yield self.vectors, self.synced
+        with self.reading() as vectors:
+            yield vectors, self.synced
 
     def saved(self, generation: int) -> None:
         """Note that the vector file now holds the index as of `generation`."""

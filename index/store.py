@@ -145,10 +145,13 @@ class Store:
             if not readonly:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
-                self._ensure_url_column()
+            has_url = any(row[1] == "url" for row in conn.execute("PRAGMA table_info(papers)"))
+            if not readonly:
+                if not has_url:  # a store made before papers had links: NULL until a paper is written again
+                    conn.execute("ALTER TABLE papers ADD COLUMN url TEXT")
+                    has_url = True
                 self._ensure_lexical()
             conn.execute("SELECT count(*) FROM papers").fetchone()
-            has_url = any(row[1] == "url" for row in conn.execute("PRAGMA table_info(papers)"))
         except sqlite3.DatabaseError as exc:
             raise store_failure(self.path, exc) from exc
         # What reads select: a store made before papers had links, opened read-only, has no url column.
@@ -158,12 +161,6 @@ class Store:
         """Return whether the store has its full-text (BM25) index."""
         row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (LEXICAL_TABLE,)).fetchone()
         return row is not None
-
-    def _ensure_url_column(self) -> None:
-        """Add the url column to a store made before papers had links (NULL until a paper is written again)."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(papers)")}
-        if "url" not in columns:
-            self.conn.execute("ALTER TABLE papers ADD COLUMN url TEXT")
 
     def _ensure_lexical(self) -> None:
         """Create the full-text index and its triggers if missing, filling it from the stored papers."""
@@ -306,6 +303,12 @@ class Store:
             args += [category.strip(), like_literal(category.strip())]
         rows = self.conn.execute(f"SELECT num FROM papers WHERE {' AND '.join(clauses) or '1'}", args).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def stored_paper(self, paper_id: str) -> tuple[int, np.ndarray, Paper] | None:
+        """Return (vector id, embedding, paper) of one stored paper, read together, or None."""
+        row = self.conn.execute(f"SELECT num, embedding, {self.columns} FROM papers WHERE id = ?",
+                                (paper_id,)).fetchone()
+        return (row[0], np.frombuffer(row[1], dtype=np.float32), _paper_from_row(row[2:])) if row else None
 
     def embedding_of(self, paper_id: str) -> np.ndarray | None:
         """Return the stored vector of one paper, or None."""

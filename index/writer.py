@@ -138,11 +138,16 @@ class IndexWriter:
         """Rebuild the FAISS index from the stored embeddings, as `index_type`, save it and serve it."""
         self._index_type = index_type or self._index_type
         with save_lock(self.index_dir):
-            generation = self.store.generation()
-            vectors = rebuild_vectors(self.store, self._index_type)
-            save_vectors(self.index_dir, vectors, self.store, generation, self._pinned())
-            reader.replace(vectors, generation, saved=True)
+            vectors = self._serve_rebuilt(reader, self._index_type, self._pinned())
             refresh_postings(self.index_dir, self.store)
+        return vectors
+
+    def _serve_rebuilt(self, reader: IndexReader, index_type: str | None, pinned: bool) -> VectorIndex:
+        """Build the FAISS index again from the store, save it, and give it to the reader to serve."""
+        generation = self.store.generation()
+        vectors = rebuild_vectors(self.store, index_type)
+        save_vectors(self.index_dir, vectors, self.store, generation, pinned)
+        reader.replace(vectors, generation, saved=True)
         return vectors
 
     def _pinned(self) -> bool:
@@ -170,8 +175,5 @@ class IndexWriter:
                     save_vectors(self.index_dir, vectors, self.store, generation, pinned)
                     reader.saved(generation)
             if switch:  # the corpus crossed the size threshold: switch between exact and approximate search
-                generation = self.store.generation()
-                vectors = rebuild_vectors(self.store, wanted)
-                save_vectors(self.index_dir, vectors, self.store, generation, pinned)
-                reader.replace(vectors, generation, saved=True)
+                self._serve_rebuilt(reader, wanted, pinned)
             refresh_postings(self.index_dir, self.store)  # independent of the vector index type

@@ -23,13 +23,14 @@ class DenseStats:
 
     def of(self, query: np.ndarray) -> tuple[float, float]:
         """Return (mean, std) of the query vector's inner product with the corpus vectors."""
-        mean, cov = self._moments()
+        mean, cov = self.moments()
         q = np.asarray(query, dtype=np.float64).reshape(-1)
         if mean.shape != q.shape:  # an empty store
             return 0.0, 1.0
         return float(q @ mean), float(np.sqrt(max(q @ cov @ q, 0.0)))
 
-    def _moments(self) -> tuple[np.ndarray, np.ndarray]:
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the corpus vectors' mean and covariance, estimated again when the store has changed."""
         generation = self.store.generation()
         cached = self._cached
         if cached is None or cached[0] != generation:

@@ -7,6 +7,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from abstract_search.data.paper import Paper
 from abstract_search.index.embedder import Embedder
 from abstract_search.index.reader import IndexReader
 from abstract_search.search.dense_stats import DenseStats
@@ -46,7 +47,7 @@ class Searcher:
         search after a write does not pay for it (a writer calls this after its commit)."""
         if self.lexical.loaded:  # a process that never searched (a bulk `abstracts add`) skips this
             self.lexical.segments()
-            self.dense_stats.of(np.zeros(self.store.dimension() or 1, np.float32))
+            self.dense_stats.moments()
 
     def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
                mode: str | None = None, reranker: str | None = None) -> Results:
@@ -76,28 +77,28 @@ class Searcher:
             raise ValueError("give at least one paper id or text")
         text_vectors = list(self.embedder.encode(list(texts))) if texts else []
 
-        def stored(ids: Sequence[str]):
+        def stored(ids: Sequence[str]) -> list[tuple[int, np.ndarray, Paper]]:
             found = []
             for paper_id in dict.fromkeys(ids):
-                vector, paper, num = self.store.embedding_of(paper_id), self.store.get(paper_id), self.store.num_of(paper_id)
-                if vector is None or paper is None or num is None:
+                row = self.store.stored_paper(paper_id)
+                if row is None:
                     raise UnknownPaperError(paper_id)
-                found.append((vector, paper, num))
+                found.append(row)
             return found
 
         def query() -> Query:  # read inside each try: a paper rewritten meanwhile has a new vector id
             liked, disliked = stored(paper_ids), stored(not_ids)
-            vectors = [v for v, _, _ in liked] + text_vectors
+            vectors = [v for _, v, _ in liked] + text_vectors
             centre = vectors[0]
             if len(vectors) > 1 or disliked:
                 centre = np.mean(vectors, axis=0)
                 if disliked:
-                    centre = centre - NEGATIVE_WEIGHT * np.mean([v for v, _, _ in disliked], axis=0)
+                    centre = centre - NEGATIVE_WEIGHT * np.mean([v for _, v, _ in disliked], axis=0)
                 centre = centre / max(float(np.linalg.norm(centre)), 1e-12)  # unit length, as stored embeddings are
-            words = [p.text() for _, p, _ in liked] + list(texts)
-            label = " · ".join([p.title for _, p, _ in liked] + [t[:80] for t in texts])
+            words = [p.text() for _, _, p in liked] + list(texts)
+            label = " · ".join([p.title for _, _, p in liked] + [t[:80] for t in texts])
             return Query("\n".join(words), np.asarray(centre, np.float32)[None, :], k, offset, filters,
-                         frozenset(n for _, _, n in liked + disliked), label=label)
+                         frozenset(n for n, _, _ in liked + disliked), label=label)
 
         return self.answer(query, mode, reranker)
 

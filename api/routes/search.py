@@ -120,11 +120,11 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
             valid_text(paper_id, f"{name}[{i}]")
     filters = checked_filters(body)
     mode = checked_mode(engine, body.mode)
-    if body.text is not None and not body.ids and not body.texts:
-        text = clean_query(body.text, settings, "text")
+    text = clean_query(body.text, settings, "text") if body.text is not None else None
+    if text is not None and not body.ids and not texts:
         return await quick_read(lambda: as_json(search_out(
             engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))
-    texts += [clean_query(body.text, settings, "text")] if body.text is not None else []
+    texts += [text] if text is not None else []
 
     def answer():
         try:
