@@ -19,7 +19,9 @@ from abstract_search.api.cli_common import (
     JsonOpt,
     KOpt,
     ModelOpt,
+    OUTPUT_FORMATS,
     OffsetOpt,
+    OutputOpt,
     YearMaxOpt,
     YearMinOpt,
     app,
@@ -30,6 +32,7 @@ from abstract_search.api.cli_common import (
     out,
     require_text,
 )
+from abstract_search.api.export import EXPORT_FORMATS, export
 from abstract_search.api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eval_cmd
 from abstract_search.api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd
 from abstract_search.api.render import print_results
@@ -37,13 +40,25 @@ from abstract_search.search.filters import Filters
 from abstract_search.api.engine import UnknownPaperError
 
 
-def emit(results, as_json: bool, offset: int, started: float) -> None:
-    """Print results as JSON (the fields of the HTTP answer) or as a table."""
-    if as_json:
-        answer = {**results.to_dict(), "offset": offset, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+def output_format(fmt: str | None, as_json: bool) -> str:
+    """Return the output format the options ask for, or exit naming the valid ones."""
+    if as_json and fmt not in (None, "json"):
+        fail(f"--json and --format {fmt} ask for two outputs; give one")
+    fmt = "json" if as_json else (fmt or "table").lower()
+    if fmt not in OUTPUT_FORMATS:
+        fail(f"unknown --format {fmt!r}; valid formats: {', '.join(OUTPUT_FORMATS)}")
+    return fmt
+
+
+def emit(results, fmt: str, started: float) -> None:
+    """Print results as a table, as JSON (the fields of the HTTP answer), or in an export format."""
+    if fmt == "json":
+        answer = {**results.to_dict(), "took_ms": round((time.perf_counter() - started) * 1000, 2)}
         sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    elif fmt in EXPORT_FORMATS:
+        sys.stdout.write(export(results, fmt))
     else:
-        print_results(out, results, offset)
+        print_results(out, results, time.perf_counter() - started)
 
 
 def search_cmd(
@@ -51,6 +66,7 @@ def search_cmd(
     k: KOpt = 10,
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
+    fmt: OutputOpt = None,
     year_min: YearMinOpt = None,
     year_max: YearMaxOpt = None,
     author: AuthorOpt = None,
@@ -66,11 +82,12 @@ def search_cmd(
     if not query.strip():
         fail("the query is empty; type a question, e.g. abstracts search \"papers on LLM judges\"")
     require_text(("the query", query), ("--author", author), ("--category", category))
+    fmt = output_format(fmt, as_json)
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
     started = time.perf_counter()
     results = engine.search(query, k, offset, Filters(year_min, year_max, author, category, author_exact), mode, reranker)
-    emit(results, as_json, offset, started)
+    emit(results, fmt, started)
 
 
 def similar_cmd(
@@ -82,6 +99,7 @@ def similar_cmd(
     k: KOpt = 10,
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
+    fmt: OutputOpt = None,
     year_min: YearMinOpt = None,
     year_max: YearMaxOpt = None,
     author: AuthorOpt = None,
@@ -103,6 +121,7 @@ def similar_cmd(
         fail("--text is empty; paste an abstract")
     require_text(*(("the paper id", i) for i in [*(paper_ids or []), *(not_ids or [])]), ("--text", text),
                  ("--author", author), ("--category", category))
+    fmt = output_format(fmt, as_json)
     mode = checked_mode(mode, reranker)
     engine = open_engine(make_settings(index=index, model=model, device=device))
     filters = Filters(year_min, year_max, author, category, author_exact)
@@ -114,7 +133,7 @@ def similar_cmd(
             results = engine.similar_text(text, k, offset, filters, mode, reranker)
     except UnknownPaperError as exc:
         fail(f"{exc}; find ids with `abstracts search`")
-    emit(results, as_json, offset, started)
+    emit(results, fmt, started)
 
 
 def show_cmd(paper_id: Annotated[str, typer.Argument(help="paper id")], index: IndexOpt = None) -> None:

@@ -27,12 +27,15 @@ BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", min=1, help="te
 KOpt = Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="how many papers to show")]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="skip this many results")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "bibtex", "ris")
+OutputOpt = Annotated[Optional[str], typer.Option(
+    "--format", help=f"output: {', '.join(OUTPUT_FORMATS)} (--json is --format json) \\[default table]")]
 YearMinOpt = Annotated[Optional[int], typer.Option("--year-min", help="only papers from this year on")]
 YearMaxOpt = Annotated[Optional[int], typer.Option("--year-max", help="only papers up to this year")]
 AuthorOpt = Annotated[Optional[str], typer.Option("--author", help="only papers by an author matching this name: Weston, J. Weston, Jason Weston")]
 AuthorExactOpt = Annotated[bool, typer.Option("--author-exact", help="match --author as the whole name")]
 CategoryOpt = Annotated[Optional[str], typer.Option("--category", help="only papers in this category, e.g. cs.CL or CL")]
-FormatOpt = Annotated[Optional[str], typer.Option("--format", help="force the input format: seed, jsonl, csv, beir, arxiv")]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", help="force the input format: seed, jsonl, json, csv, beir, arxiv, openalex, s2, bibtex, ris")]
 CaptureYearOpt = Annotated[Optional[int], typer.Option("--capture-year", help="year for seed-page dates without one")]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="auto, torch, onnx or onnx-int8 [env ABSTRACTS_BACKEND]")]
 IndexTypeOpt = Annotated[Optional[str], typer.Option("--index-type", help="flat, hnsw, hnsw-sq8, ivf or ivf-sq8; default: flat up to 50,000 papers, hnsw above")]

@@ -57,7 +57,7 @@ class Engine:
         self.reader = IndexReader(self.index_dir, self.store, settings.index_type, mmap=settings.mmap)
         self._writer = None if self.read_only else IndexWriter(self.index_dir, self.embedder, self.store,
                                                                settings.index_type)
-        self.searcher = Searcher(self.reader, self.embedder)
+        self.searcher = Searcher(self.reader, self.embedder, settings.max_offset)
 
     @property
     def writer(self) -> IndexWriter:

@@ -16,7 +16,11 @@ class HitOut(BaseModel):
     year: int | None
     categories: list[str]
     url: str | None = Field(None, description="where to open the paper: its own link, DOI or arXiv page, if known")
-    score: float
+    score: float = Field(description="the mode's ranking score, comparable within one answer only (README: "
+                                      "Scores and match levels)")
+    match: Literal["strong", "partial", "weak"] = Field(
+        description="how well the paper matches: strong, partial or weak (calibrated; README: Scores and match levels)")
+    cosine: float = Field(description="the dense cosine of the query (or the set asked about) and the paper")
     snippet: str
     highlights: list[list[int]] = Field(description="[start, end) spans of query words in the snippet")
 
@@ -25,9 +29,12 @@ class SearchOut(BaseModel):
     """A page of results for one query."""
 
     query: str
-    total: int = Field(description="papers that match the filters")
+    total: int = Field(description="papers that pass the filters (all of them are ranked; not all are matches)")
     note: str | None = Field(None, description="why there are no results, when the filters let no paper through")
+    caution: str | None = Field(None, description="on a first page none of whose hits is a strong match: says so")
     offset: int = 0
+    more: bool = Field(False, description="whether a next page is worth asking for: one exists within "
+                                          "ABSTRACTS_MAX_OFFSET, and this page still held a strong or partial match")
     results: list[HitOut]
     took_ms: float
 

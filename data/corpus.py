@@ -11,9 +11,13 @@ from abstract_search.data.errors import CorpusError
 from abstract_search.data.paper import Paper, ReadReport, Rejected
 from abstract_search.data.readers.arxiv import read_arxiv
 from abstract_search.data.readers.beir import read_beir
+from abstract_search.data.readers.bibtex import read_bibtex
 from abstract_search.data.readers.csv_reader import read_csv
 from abstract_search.data.readers.jsonl import read_json_array, read_jsonl
+from abstract_search.data.readers.openalex import read_openalex
+from abstract_search.data.readers.ris import read_ris
 from abstract_search.data.readers.seed_page import read_seed_page
+from abstract_search.data.readers.semantic_scholar import read_semantic_scholar
 
 Reader = Callable[..., Iterator["Paper | Rejected"]]
 FORMATS: dict[str, Reader] = {
@@ -23,6 +27,10 @@ FORMATS: dict[str, Reader] = {
     "csv": read_csv,
     "beir": read_beir,
     "arxiv": read_arxiv,
+    "openalex": read_openalex,
+    "s2": read_semantic_scholar,
+    "bibtex": read_bibtex,
+    "ris": read_ris,
 }
 BUNDLED_CORPUS = Path(__file__).resolve().parent / "seed_profile.txt"
 

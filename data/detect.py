@@ -15,10 +15,13 @@ MAX_LINE_BYTES = 1 << 20
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 ARXIV_KEYS = {"categories", "update_date", "versions", "authors_parsed"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+S2_KEYS = {"paperId", "corpusId", "corpusid"}
+BIBTEX_ENTRY = re.compile(r"^@\s*[A-Za-z]+\s*[{(]")
+RIS_TAG = re.compile(r"^(TY|ER)  -")
 
 
 def detect_format(path: Path | str) -> str:
-    """Return "seed", "jsonl", "json", "csv", "beir" or "arxiv" for the file, or raise CorpusError."""
+    """Return the name of the file's format (a key of data.corpus.FORMATS), or raise CorpusError."""
     path = require_file(path)
     lines = _head_lines(path)
     suffixes = [s.lower() for s in path.suffixes]
@@ -27,6 +30,10 @@ def detect_format(path: Path | str) -> str:
     json_format = _json_format(lines)
     if json_format:
         return json_format
+    if ".bib" in suffixes or any(BIBTEX_ENTRY.match(line) for line in lines):
+        return "bibtex"
+    if ".ris" in suffixes or any(RIS_TAG.match(line) for line in lines):
+        return "ris"
     if ".csv" in suffixes:
         return "csv"
     if any(is_paper_header(line) for line in lines):
@@ -36,7 +43,8 @@ def detect_format(path: Path | str) -> str:
     if JSONL_SUFFIXES & set(suffixes):
         return "jsonl"
     raise CorpusError(
-        f"cannot tell the format of {path}: it looks like none of seed, jsonl, json, csv, beir, arxiv; "
+        f"cannot tell the format of {path}: it looks like none of seed, jsonl, json, csv, beir, arxiv, openalex, "
+        "s2, bibtex, ris; "
         "name it with the --format option (e.g. --format jsonl)"
     )
 
@@ -59,7 +67,7 @@ def _head_lines(path: Path) -> list[str]:
 
 
 def _json_format(lines: list[str]) -> str | None:
-    """Return beir/arxiv/jsonl when the first parseable line is a JSON object, else None."""
+    """Return beir/arxiv/openalex/s2/jsonl when the first parseable line is a JSON object, else None."""
     for line in lines:
         if not line.startswith("{"):
             continue
@@ -74,6 +82,10 @@ def _json_format(lines: list[str]) -> str | None:
         arxiv_id = isinstance(record.get("id"), str) and ARXIV_ID.match(record["id"])
         if "abstract" in record and (ARXIV_KEYS & record.keys() or arxiv_id):
             return "arxiv"
+        if "abstract_inverted_index" in record or str(record.get("id", "")).startswith("https://openalex.org/"):
+            return "openalex"
+        if S2_KEYS & record.keys():
+            return "s2"
         return "jsonl"
     # Objects that do not parse are still JSON Lines: the reader will report each bad line.
     return "jsonl" if lines and lines[0].startswith("{") else None

@@ -7,16 +7,27 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from abstract_search.data.paper import Paper
+from abstract_search.search.match import match_level
 from abstract_search.search.snippet import Snippet, best_snippet
+
+NO_STRONG_MATCH = "no strong match in the index: these are the closest papers"
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked paper with its score and the sentence that best matches the query."""
+    """One ranked paper with its score, how well it matches, and the sentence that best matches the query."""
 
     paper: Paper
-    score: float
+    score: float  # the mode's ranking score: see README, "Scores and match levels"
     query: str
+    cosine: float = 0.0  # the dense cosine of the query (or the set's centroid) and the paper
+    share: float | None = None  # the share of the query's terms in the paper (None: a long text, not judged)
+    terms: int = 0  # how many content terms the query has
+
+    @property
+    def level(self) -> str:
+        """Return how well the paper matches: "strong", "partial" or "weak" (search/match.py)."""
+        return match_level(self.cosine, self.share, self.terms)
 
     @cached_property
     def _snippet(self) -> Snippet:
@@ -43,6 +54,8 @@ class Hit:
             "categories": list(self.paper.categories),
             "url": self.paper.url,
             "score": round(float(self.score), 6),
+            "match": self.level,
+            "cosine": round(float(self.cosine), 4),
             "snippet": self.snippet,
             "highlights": [list(span) for span in self.highlights],
         }
@@ -50,12 +63,21 @@ class Hit:
 
 @dataclass
 class Results:
-    """A page of hits for one query, and how many papers could have been returned."""
+    """A page of hits for one query, how many papers pass its filters, and whether a next page is worth asking."""
 
     query: str
     hits: list[Hit] = field(default_factory=list)
     total: int = 0  # how many papers pass the filters (the papers asked about left out)
     note: str | None = None  # why there are none, when the filters let no paper through
+    offset: int = 0
+    more: bool = False  # a next page exists within the offset limit, and this page still held a match
+
+    @property
+    def caution(self) -> str | None:
+        """Return the warning a first page shows when none of its hits is a strong match."""
+        if self.offset == 0 and self.hits and all(hit.level != "strong" for hit in self.hits):
+            return NO_STRONG_MATCH
+        return None
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -65,4 +87,5 @@ class Results:
 
     def to_dict(self) -> dict:
         """Return the results as JSON-ready values."""
-        return {"query": self.query, "total": self.total, "note": self.note, "results": [h.to_dict() for h in self.hits]}
+        return {"query": self.query, "total": self.total, "note": self.note, "caution": self.caution,
+                "offset": self.offset, "more": self.more, "results": [h.to_dict() for h in self.hits]}

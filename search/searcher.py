@@ -13,6 +13,7 @@ from abstract_search.index.reader import IndexReader
 from abstract_search.search.dense_stats import DenseStats
 from abstract_search.search.filters import Filters
 from abstract_search.search.hits import Hit, Results
+from abstract_search.search.match import query_term_set, term_share
 from abstract_search.search.lexical import Lexical
 from abstract_search.search.modes import RETRIEVERS, resolve_mode
 from abstract_search.search.retrieval import Query, Scope, Sources
@@ -35,8 +36,9 @@ class UnknownPaperError(KeyError):
 class Searcher:
     """Answers queries from an index reader (store and FAISS) and the BM25 postings; it writes none of them."""
 
-    def __init__(self, reader: IndexReader, embedder: Embedder):
+    def __init__(self, reader: IndexReader, embedder: Embedder, max_offset: int = 1000):
         self.reader = reader
+        self.max_offset = max_offset  # the deepest page a door serves: `more` is false past it
         self.store = reader.store
         self.embedder = embedder
         self.lexical = Lexical(reader.store)
@@ -53,15 +55,15 @@ class Searcher:
                mode: str | None = None, reranker: str | None = None) -> Results:
         """Return the papers that best answer a natural-language query."""
         mode = resolve_mode(mode, reranker)
-        vector = self.embedder.encode_query(query) if RETRIEVERS[mode].needs_vector else None
+        vector = self.embedder.encode_query(query)  # every mode: the match levels read the dense cosine
         return self.answer(Query(query, vector, k, offset, filters), mode, reranker)
 
     def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None,
                     mode: str | None = None, reranker: str | None = None) -> list[Results]:
         """Answer several queries, embedding them together where that cannot change a vector."""
         mode = resolve_mode(mode, reranker)
-        vectors = self.embedder.encode_queries(queries) if RETRIEVERS[mode].needs_vector else [None] * len(queries)
-        return [self.answer(Query(q, None if v is None else v[None, :], k, 0, filters), mode, reranker)
+        vectors = self.embedder.encode_queries(queries)
+        return [self.answer(Query(q, v[None, :], k, 0, filters), mode, reranker)
                 for q, v in zip(queries, vectors)]
 
     def similar(self, paper_ids: Sequence[str], k: int = 10, offset: int = 0, filters: Filters | None = None,
@@ -106,8 +108,7 @@ class Searcher:
                      mode: str | None = None, reranker: str | None = None) -> Results:
         """Return the papers nearest to a pasted abstract."""
         mode = resolve_mode(mode, reranker)
-        vector = self.embedder.encode([text]) if RETRIEVERS[mode].needs_vector else None
-        return self.answer(Query(text, vector, k, offset, filters), mode, reranker)
+        return self.answer(Query(text, self.embedder.encode([text]), k, offset, filters), mode, reranker)
 
     def answer(self, query: Query | Callable[[], Query], mode: str, reranker: str | None = None) -> Results:
         """Rank the papers in the query's scope with the mode's retriever and return the page asked for.
@@ -122,17 +123,29 @@ class Searcher:
                 asked = make()
                 label = asked.label or asked.text
                 scope = self.scope(asked)
-                if scope.total <= 0 or (asked.vector is not None and vectors.count == 0):
+                if scope.total <= 0 or (RETRIEVERS[mode].needs_vector and vectors.count == 0):
                     filters = asked.filters
                     note = filters.why_nothing(self.store) if scope.total <= 0 and filters and filters.active() else None
-                    return Results(query=label, total=max(scope.total, 0), note=note)
+                    return Results(query=label, total=max(scope.total, 0), note=note, offset=asked.offset)
                 sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
                 ranked = RETRIEVERS[mode](sources).rank(asked, scope)[: asked.want]
-                papers = self.store.papers_by_num([n for n, _ in ranked])
+                papers = self.store.papers_by_num([n for n, _ in ranked[asked.offset:]])
+                embeddings = self.store.vectors_of(list(papers))
                 if self.store.generation() == generation:
                     break  # nothing was committed meanwhile: the store and FAISS answered as one snapshot
-        hits = [Hit(papers[n], score, label) for n, score in ranked if n in papers]  # skip one deleted just now
-        return Results(query=label, hits=hits[asked.offset:], total=scope.total)
+        return self.page(asked, label, ranked, papers, embeddings, scope.total)
+
+    def page(self, asked: Query, label: str, ranked: list[tuple[int, float]], papers: dict[int, Paper],
+             embeddings: dict[int, np.ndarray], total: int) -> Results:
+        """Return the page of hits asked for, each with its match evidence, and whether a next page is worth it."""
+        vector = np.asarray(asked.vector, dtype=np.float32).reshape(-1)
+        terms = query_term_set(asked.text) if not asked.label else None  # a set of papers: cosine alone
+        hits = [Hit(papers[n], score, label, float(embeddings[n] @ vector), term_share(terms, papers[n]),
+                    len(terms or ()))
+                for n, score in ranked[asked.offset:] if n in papers and n in embeddings]  # one deleted now: skipped
+        more = (len(ranked) >= asked.want and asked.want < total and asked.offset + asked.k <= self.max_offset
+                and any(hit.level != "weak" for hit in hits))
+        return Results(query=label, hits=hits, total=total, offset=asked.offset, more=more)
 
     def scope(self, query: Query) -> Scope:
         """Return the vector ids the query's filters allow (None: all) and how many papers it may return."""

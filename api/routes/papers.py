@@ -159,7 +159,7 @@ async def similar(
     mode = checked_mode(engine, mode)
     try:
         return await quick_read(
-            lambda: as_json(search_out(engine.similar(paper_id, k, offset, filters, mode), offset, started)))
+            lambda: as_json(search_out(engine.similar(paper_id, k, offset, filters, mode), started)))
     except UnknownPaperError:
         raise not_found(paper_id) from None
 

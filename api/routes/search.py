@@ -58,16 +58,9 @@ def as_json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
-def search_out(results: Results, offset: int, started: float) -> SearchOut:
+def search_out(results: Results, started: float) -> SearchOut:
     """Return the response model for a page of results."""
-    return SearchOut(
-        query=results.query,
-        total=results.total,
-        note=results.note,
-        offset=offset,
-        results=[hit.to_dict() for hit in results.hits],
-        took_ms=round((time.perf_counter() - started) * 1000, 2),
-    )
+    return SearchOut(**results.to_dict(), took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
 @router.get("/search", response_model=SearchOut)
@@ -85,7 +78,7 @@ async def search(
     check_page(settings, k, offset)
     query = clean_query(q, settings)
     mode = checked_mode(engine, mode)
-    return await quick_read(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), offset, started)))
+    return await quick_read(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), started)))
 
 
 @router.post("/search", response_model=BatchSearchOut)
@@ -98,7 +91,7 @@ async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSear
     mode = checked_mode(engine, body.mode)
 
     def answer() -> list[SearchOut]:
-        return [search_out(results, 0, started) for results in engine.search_many(queries, body.k, filters, mode)]
+        return [search_out(results, started) for results in engine.search_many(queries, body.k, filters, mode)]
 
     data = await off_loop(answer)
     return BatchSearchOut(data=data, count=len(data), took_ms=round((time.perf_counter() - started) * 1000, 2))
@@ -123,7 +116,7 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
     text = clean_query(body.text, settings, "text") if body.text is not None else None
     if text is not None and not body.ids and not texts:
         return await quick_read(lambda: as_json(search_out(
-            engine.similar_text(text, body.k, body.offset, filters, mode), body.offset, started)))
+            engine.similar_text(text, body.k, body.offset, filters, mode), started)))
     texts += [text] if text is not None else []
 
     def answer():
@@ -131,6 +124,6 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
             results = engine.similar(body.ids, body.k, body.offset, filters, mode, not_ids=body.not_ids, texts=texts)
         except UnknownPaperError as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-        return as_json(search_out(results, body.offset, started))
+        return as_json(search_out(results, started))
 
     return await quick_read(answer)

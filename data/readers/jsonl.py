@@ -12,9 +12,7 @@ from abstract_search.data.readers.fields import (
     resolve_field_map,
 )
 from abstract_search.data.readers.json_records import papers_from_json_lines, papers_from_objects
-from abstract_search.data.readers.lines import GZIP_ERRORS, open_binary, require_file, type_name
-
-MAX_ARRAY_BYTES = 256 << 20  # a JSON array is parsed whole (unpacked size, for gzip): bounded, unlike JSON Lines
+from abstract_search.data.readers.lines import read_whole_text, require_file, type_name
 
 
 def mapped_fields(field_map: Mapping[str, str] | None) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -44,15 +42,13 @@ def read_json_array(
 
 def _array_items(path: Path) -> Iterator[tuple[int, dict] | Rejected]:
     """Yield (item number, object) for each item of the file's array, or one Rejected for a file that is none."""
+    text = read_whole_text(path, "JSON array", "split it, or write one paper per line (JSON Lines)")
+    if isinstance(text, Rejected):
+        yield text
+        return
     try:
-        with open_binary(path) as handle:
-            text = handle.read(MAX_ARRAY_BYTES + 1)
-        if len(text) > MAX_ARRAY_BYTES:
-            yield Rejected(path.name, 1, f"a JSON array file over {MAX_ARRAY_BYTES >> 20} MiB is read whole into "
-                                         "memory; split it, or write one paper per line (JSON Lines)")
-            return
-        value = json.loads(text.decode("utf-8-sig"))
-    except (ValueError, RecursionError, *GZIP_ERRORS) as error:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as error:
         yield Rejected(path.name, 1, f"not a readable JSON array of papers ({error}); for one paper object per "
                                      "line, use JSON Lines (--format jsonl)")
         return

@@ -19,6 +19,7 @@ GZIP_ERRORS = (OSError, EOFError, zlib.error)
 # A line longer than this is refused without being held whole: a record with a 100,000-character abstract
 # (fields.MAX_TEXT_CHARS) and its metadata is far shorter, and a 200 MB line is not a paper.
 MAX_LINE_BYTES = 4 << 20
+MAX_WHOLE_FILE_BYTES = 256 << 20  # a file parsed whole (a JSON array, BibTeX, RIS): bounded, unlike JSON Lines
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,23 @@ def is_gzip(path: Path) -> bool:
 def open_binary(path: Path) -> BinaryIO:
     """Open the file for binary reading, decompressing it when it is gzip."""
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def read_whole_text(path: Path, kind: str, split_hint: str) -> str | Rejected:
+    """Return a file that is parsed whole as text (gzip unpacked, BOM dropped), or one Rejected saying why not."""
+    try:
+        with open_binary(path) as handle:
+            data = handle.read(MAX_WHOLE_FILE_BYTES + 1)
+    except GZIP_ERRORS as error:
+        return Rejected(path.name, 1, f"not a readable {kind} file ({error})")
+    if len(data) > MAX_WHOLE_FILE_BYTES:
+        return Rejected(path.name, 1, f"a {kind} file over {MAX_WHOLE_FILE_BYTES >> 20} MiB is read whole into "
+                                      f"memory; {split_hint}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return Rejected(path.name, 1, f"not a UTF-8 {kind} file (byte {error.start}: "
+                                      f"{data[error.start:error.start + 1].hex()}); save it as UTF-8")
 
 
 def decode_line(raw: bytes) -> tuple[str, str | None]:

@@ -11,7 +11,7 @@ from abstract_search.data.errors import CorpusError
 
 
 def test_formats_table():
-    assert set(FORMATS) == {"seed", "jsonl", "json", "csv", "beir", "arxiv"}
+    assert set(FORMATS) == {"seed", "jsonl", "json", "csv", "beir", "arxiv", "openalex", "s2", "bibtex", "ris"}
 
 
 def test_bundled_corpus_detected_and_read():
@@ -31,7 +31,7 @@ def test_forced_format_and_options(write):
 
 def test_unknown_format_and_option(write):
     path = write("x.jsonl", "{}\n")
-    with pytest.raises(CorpusError, match="unknown format 'xml'; valid formats: seed, jsonl, json, csv, beir, arxiv"):
+    with pytest.raises(CorpusError, match="unknown format 'xml'; valid formats: seed, jsonl, json, csv, beir, arxiv, openalex, s2, bibtex, ris"):
         read_corpus(path, "xml")
     with pytest.raises(CorpusError, match="unknown reader option 'fieldmap'"):
         read_corpus(path, "jsonl", fieldmap={})

@@ -55,10 +55,17 @@ def test_json_output_is_one_object_and_nothing_else(bundled_index):
     assert len(data["results"]) == 3
 
 
-def test_table_output_shows_titles_and_snippets(bundled_index):
-    result = run_cli("search", "papers on LLM judges", "--index", str(bundled_index), "--k", "3", check=True)
-    assert "Self-Taught" in result.stdout or "J1" in result.stdout or "Meta-Rewarding" in result.stdout
-    assert "score" in result.stdout
+def test_table_output_shows_titles_levels_and_whole_ids_at_80_columns(bundled_index):
+    args = ("search", "reasoning over mathematical objects", "--index", str(bundled_index), "--k", "5")
+    result = run_cli(*args, check=True)  # not a terminal: rich lays it out at 80 columns
+    assert "Reasoning over mathematical objects" in result.stdout and "strong" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("results 1-5; 50 papers pass the filters · ") and lines[1].endswith(" ms")
+    ids = [hit["id"] for hit in cli_json(*args)["results"]]
+    assert max(map(len, ids)) > 50  # long enough that a table column would have folded it
+    for paper_id in ids:  # each id whole on one line, to copy into `similar` and `show`
+        assert any(line.strip() == f"id: {paper_id}" for line in lines), paper_id
+    assert all(len(line.rstrip()) <= 80 for line in lines if not line.strip().startswith("id: "))
 
 
 def test_snippet_is_the_best_matching_sentence(bundled_index):

@@ -1,0 +1,79 @@
+"""Read RIS files (reference managers' exchange format) with rispy, record by record."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator
+
+import rispy
+
+from abstract_search.data.paper import Paper, Rejected
+from abstract_search.data.readers.fields import DEFAULT_FIELD_MAP
+from abstract_search.data.readers.json_records import papers_from_objects
+from abstract_search.data.readers.lines import read_whole_text, require_file
+
+END_OF_RECORD = re.compile(r"^ER  -")
+RIS_YEAR = re.compile(r"^\s*(\d{4})")
+
+
+def read_ris(path: Path | str) -> Iterator[Paper | Rejected]:
+    """Stream papers from a RIS file: one per TY ... ER record with an abstract (AB or N2)."""
+    return _papers(require_file(path))
+
+
+def _papers(path: Path) -> Iterator[Paper | Rejected]:
+    """Read the whole file, then yield its records' papers in file order."""
+    text = read_whole_text(path, "RIS", "split it into several .ris files")
+    if isinstance(text, Rejected):
+        yield text
+        return
+    yield from papers_from_objects(_records(text, path.name), path.name, DEFAULT_FIELD_MAP, unit="line")
+
+
+def _records(text: str, source: str) -> Iterator[tuple[int, dict] | Rejected]:
+    """Yield (line number, record) per RIS record, each parsed alone, so one bad record is rejected alone."""
+    start, chunk = 0, []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not chunk and not line.strip():
+            continue
+        if not chunk:
+            start = number
+        chunk.append(line)
+        if END_OF_RECORD.match(line):
+            yield _parsed(chunk, start, source)
+            chunk = []
+    if any(line.strip() for line in chunk):
+        yield Rejected(source, start, "RIS record has no end line (ER  - )")
+
+
+def _parsed(lines: list[str], start: int, source: str) -> tuple[int, dict] | Rejected:
+    """Return one record's fields under the common field names, or a Rejected naming what rispy refused."""
+    try:
+        entries = rispy.loads("\n".join(lines) + "\n")
+    except Exception as error:  # rispy raises IOError/ValueError/KeyError by the kind of damage
+        return Rejected(source, start, f"not a readable RIS record: {error}")
+    if len(entries) != 1:
+        return Rejected(source, start, "not a readable RIS record: it must start with a TY line")
+    entry = entries[0]
+    year = entry.get("year") or entry.get("publication_year")
+    year_match = RIS_YEAR.match(year) if isinstance(year, str) else None
+    urls = entry.get("urls") or []
+    return start, {
+        "id": entry.get("id"),
+        "title": entry.get("title") or entry.get("primary_title"),
+        "abstract": entry.get("abstract") or entry.get("notes_abstract"),
+        "authors": [_reading_order(name) for name in (entry.get("authors") or []) + (entry.get("first_authors") or [])],
+        "year": year_match.group(1) if year_match else year,
+        "categories": entry.get("keywords") or [],
+        "doi": entry.get("doi"),
+        "url": urls[0] if urls else None,
+    }
+
+
+def _reading_order(name):
+    """Return "Last, First[, Suffix]" as "First Last Suffix"; anything else as given."""
+    if not isinstance(name, str) or name.count(",") not in (1, 2):
+        return name
+    last, first, *suffix = (part.strip() for part in name.split(","))
+    return " ".join(part for part in (first, last, *suffix) if part)
