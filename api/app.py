@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from abstract_search.api.engine import Engine
 from abstract_search.api.net import LOOPBACK_NAMES, is_loopback
 from abstract_search.api.paper_ids import EncodedSlashMiddleware
-from abstract_search.api.routes import page, papers, search, service
+from abstract_search.api.routes import docs, page, papers, search, service
 from abstract_search.api.schemas import PARSER_REJECTION, error_responses
 from abstract_search.api.settings import Settings
 from abstract_search.index.errors import IndexFailure, ReadOnlyIndexError
@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         version="0.1.0",
         lifespan=lifespan,
         max_body_size=settings.max_body_bytes,  # FastAPI answers a larger body 413, read or declared
+        docs_url=None,  # served by routes/docs.py from installed files: the defaults load them from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.add_middleware(EncodedSlashMiddleware)
@@ -113,7 +115,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return JSONResponse(status_code=403, content={"detail": str(exc)})
 
     # Every error is an ErrorOut; routes add their own 401/403/404 where they can answer them.
-    for module in (search, papers, service, page):
+    for module in (search, papers, service, page, docs):
         app.include_router(module.router, responses={**PARSER_REJECTION, **error_responses(413, 422, 503)})
     return app
 

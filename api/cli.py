@@ -151,6 +151,10 @@ def stats_cmd(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps(info) + "\n")
     else:
+        shown = info.pop("categories")
+        info["modes"] = ", ".join(info["modes"])
+        info["categories"] = ", ".join(f"{c['category']} ({c['papers']})" for c in shown[:12]) + \
+            (f", and {len(shown) - 12} more" if len(shown) > 12 else "")
         for key, value in info.items():
             out.print(f"{key:>14}: {value}", highlight=False)
 

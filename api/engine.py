@@ -20,6 +20,7 @@ from abstract_search.index.write_thread import run_in_write_thread
 from abstract_search.index.writer import IndexWriter, WriteReport, check_model
 from abstract_search.search.filters import Filters
 from abstract_search.search.hits import Results
+from abstract_search.search.modes import MODES, RETRIEVERS
 from abstract_search.search.searcher import Searcher, UnknownPaperError
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ class Engine:
             "created_at": self.store.get_meta("created_at"),
             "built_at": manifest.built_at if manifest else None,
             "updated_at": self.store.get_meta("updated_at"),
+            "modes": [mode for mode in MODES if RETRIEVERS[mode].needs_reranker <= bool(self.reranker_for(None))],
+            "categories": [{"category": name, "papers": count} for name, count in self.store.category_counts()],
         }
 
     # --- writes: in the write thread, embedded and committed with no lock held, then applied ------------

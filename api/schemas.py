@@ -65,6 +65,10 @@ class BatchSearchOut(BaseModel):
     took_ms: float
 
 
+ExportFormat = Literal["json", "jsonl", "csv", "bibtex", "ris"]
+FORMAT_HELP = "json (the default: this answer), or a file to download: jsonl, csv, bibtex or ris"
+
+
 class SimilarTextIn(FiltersIn):
     """What to find related papers for: a pasted abstract, or a set of papers and texts (less `not_ids`)."""
 
@@ -75,6 +79,7 @@ class SimilarTextIn(FiltersIn):
                                description="papers whose like is less wanted; left out of the results too")
     k: int = Field(10, ge=1, description="papers per page, at most ABSTRACTS_MAX_K (100)")
     offset: int = Field(0, ge=0, description="results to skip, at most ABSTRACTS_MAX_OFFSET (1000)")
+    format: ExportFormat = Field("json", description=FORMAT_HELP)
 
 
 class PaperOut(BaseModel):
@@ -152,6 +157,13 @@ class HealthOut(BaseModel):
     read_only: bool
 
 
+class CategoryOut(BaseModel):
+    """One category of the index and how many papers have it."""
+
+    category: str
+    papers: int
+
+
 class StatsOut(BaseModel):
     """What the index holds and how it was built."""
 
@@ -163,6 +175,8 @@ class StatsOut(BaseModel):
     created_at: str | None
     built_at: str | None
     updated_at: str | None
+    modes: list[str] = Field(description="the retrieval modes this server can run")
+    categories: list[CategoryOut] = Field(description="the index's categories, most papers first (500 at most)")
     read_only: bool
 
 

@@ -304,6 +304,12 @@ class Store:
         rows = self.conn.execute(f"SELECT num FROM papers WHERE {' AND '.join(clauses) or '1'}", args).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    def category_counts(self, limit: int = 500) -> list[tuple[str, int]]:
+        """Return the index's categories with how many papers each has, most papers first."""
+        rows = self.conn.execute("SELECT value, count(*) AS papers FROM papers, json_each(papers.categories) "
+                                 "GROUP BY value ORDER BY papers DESC, value LIMIT ?", (limit,)).fetchall()
+        return [(str(name), int(count)) for name, count in rows]
+
     def stored_paper(self, paper_id: str) -> tuple[int, np.ndarray, Paper] | None:
         """Return (vector id, embedding, paper) of one stored paper, read together, or None."""
         row = self.conn.execute(f"SELECT num, embedding, {self.columns} FROM papers WHERE id = ?",

@@ -21,7 +21,16 @@ from abstract_search.api.deps import (
     valid_text,
 )
 from abstract_search.api.engine import UnknownPaperError
-from abstract_search.api.schemas import BatchSearchIn, BatchSearchOut, SearchOut, SimilarTextIn, error_responses
+from abstract_search.api.export import EXPORT_FORMATS, export
+from abstract_search.api.schemas import (
+    FORMAT_HELP,
+    BatchSearchIn,
+    BatchSearchOut,
+    ExportFormat,
+    SearchOut,
+    SimilarTextIn,
+    error_responses,
+)
 from abstract_search.search.hits import Results
 from abstract_search.search.modes import MODES, ModeError, resolve_mode
 
@@ -58,12 +67,25 @@ def as_json(model: BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
+def answer_as(fmt: str, results: Results, started: float) -> Response:
+    """Return the results as the JSON answer, or as a file to download in an export format."""
+    if fmt not in EXPORT_FORMATS:
+        return as_json(search_out(results, started))
+    suffix, media_type = EXPORT_FORMATS[fmt]
+    return Response(export(results, fmt), media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="abstract-search{suffix}"'})
+
+
+EXPORTS = {200: {"description": "the results; with `format` other than json, a file to download",
+                 "content": {media.split(";")[0]: {"schema": {"type": "string"}} for _, media in EXPORT_FORMATS.values()}}}
+
+
 def search_out(results: Results, started: float) -> SearchOut:
     """Return the response model for a page of results."""
     return SearchOut(**results.to_dict(), took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get("/search", response_model=SearchOut, responses=EXPORTS)
 async def search(
     engine: EngineDep,
     settings: SettingsDep,
@@ -72,13 +94,14 @@ async def search(
     k: Annotated[int, Query(ge=1, description=K_HELP)] = 10,
     offset: Annotated[int, Query(ge=0, description=OFFSET_HELP)] = 0,
     mode: Annotated[str | None, Query(description=MODE_HELP, max_length=20)] = None,
+    format: Annotated[ExportFormat, Query(description=FORMAT_HELP)] = "json",
 ) -> Response:
-    """Return the papers that best answer a natural-language query, ranked, with paging."""
+    """Return the papers that best answer a natural-language query, ranked, with paging (or as a file)."""
     started = time.perf_counter()
     check_page(settings, k, offset)
     query = clean_query(q, settings)
     mode = checked_mode(engine, mode)
-    return await quick_read(lambda: as_json(search_out(engine.search(query, k, offset, filters, mode), started)))
+    return await quick_read(lambda: answer_as(format, engine.search(query, k, offset, filters, mode), started))
 
 
 @router.post("/search", response_model=BatchSearchOut)
@@ -97,7 +120,7 @@ async def search_batch(engine: EngineDep, settings: SettingsDep, body: BatchSear
     return BatchSearchOut(data=data, count=len(data), took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-@router.post("/similar", response_model=SearchOut, responses=error_responses(404))
+@router.post("/similar", response_model=SearchOut, responses={**EXPORTS, **error_responses(404)})
 async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTextModeIn) -> Response:
     """Return papers related to a pasted abstract, or to a set of papers and texts (less `not_ids`)."""
     started = time.perf_counter()
@@ -115,8 +138,8 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
     mode = checked_mode(engine, body.mode)
     text = clean_query(body.text, settings, "text") if body.text is not None else None
     if text is not None and not body.ids and not texts:
-        return await quick_read(lambda: as_json(search_out(
-            engine.similar_text(text, body.k, body.offset, filters, mode), started)))
+        return await quick_read(lambda: answer_as(
+            body.format, engine.similar_text(text, body.k, body.offset, filters, mode), started))
     texts += [text] if text is not None else []
 
     def answer():
@@ -124,6 +147,6 @@ async def similar_text(engine: EngineDep, settings: SettingsDep, body: SimilarTe
             results = engine.similar(body.ids, body.k, body.offset, filters, mode, not_ids=body.not_ids, texts=texts)
         except UnknownPaperError as exc:
             raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
-        return as_json(search_out(results, started))
+        return answer_as(body.format, results, started)
 
     return await quick_read(answer)

@@ -16,10 +16,19 @@
   const submitButton = $("submit");
   const yearMin = $("year-min");
   const yearMax = $("year-max");
+  const authorInput = $("author");
+  const categorySelect = $("category");
+  const modeSelect = $("mode");
   const message = $("message");
   const summary = $("summary");
+  const caution = $("caution");
+  const toolbar = $("toolbar");
+  const selection = $("selection");
+  const selectedCount = $("selected-count");
   const results = $("results");
   const more = $("more");
+  const MAX_EXPORT = 100;  // the most papers one request returns (ABSTRACTS_MAX_K)
+  const picked = new Map();  // id -> title of the papers ticked for "More like these"
 
   let pasteMode = false;
   let controller = null;   // aborts the request in flight when a newer one starts
@@ -54,38 +63,44 @@
   function clearResults() {
     results.replaceChildren();
     more.hidden = true;
+    toolbar.hidden = true;
+    caution.hidden = true;
     showSummary("");
   }
 
   // ---------- state <-> URL <-> form ----------
 
-  // A state is {mode: "search"|"similar"|"paste", q, similar, text, year_min, year_max}; years are strings ("" = none).
+  // A state is {view: "search"|"similar"|"paste", q, ids (papers to be like), text (a pasted abstract),
+  // year_min, year_max, author, category, mode (retrieval mode)}; every field lives in the URL, so any
+  // view can be shared: ?q=..., ?similar=ID&similar=ID, ?paste=TEXT, and the filters beside them.
+  const FILTERS = ["year_min", "year_max", "author", "category"];
+  const DEFAULT_MODE = "hybrid";
+
   function stateFromUrl() {
     const params = new URLSearchParams(window.location.search);
-    const saved = window.history.state || {};
     const state = {
-      mode: "search",
+      view: "search",
       q: params.get("q") || "",
-      similar: params.get("similar") || "",
+      ids: params.getAll("similar").filter(Boolean),
       text: "",
-      year_min: (params.get("year_min") || "").trim(),
-      year_max: (params.get("year_max") || "").trim(),
+      mode: params.get("mode") || DEFAULT_MODE,
     };
-    if (state.similar) state.mode = "similar";
-    else if (params.get("paste")) {
-      state.mode = "paste";
-      state.text = typeof saved.text === "string" ? saved.text : "";
+    for (const key of FILTERS) state[key] = (params.get(key) || "").trim();
+    if (state.ids.length) state.view = "similar";
+    else if (params.has("paste")) {
+      state.view = "paste";
+      state.text = params.get("paste") || "";
     }
     return state;
   }
 
   function urlFor(state) {
     const params = new URLSearchParams();
-    if (state.mode === "similar") params.set("similar", state.similar);
-    else if (state.mode === "paste") params.set("paste", "1");
+    if (state.view === "similar") state.ids.forEach((id) => params.append("similar", id));
+    else if (state.view === "paste") params.set("paste", state.text);
     else params.set("q", state.q);
-    if (state.year_min) params.set("year_min", state.year_min);
-    if (state.year_max) params.set("year_max", state.year_max);
+    for (const key of FILTERS) if (state[key]) params.set(key, state[key]);
+    if (state.mode && state.mode !== DEFAULT_MODE) params.set("mode", state.mode);
     return "/?" + params.toString();
   }
 
@@ -98,27 +113,40 @@
     submitButton.textContent = on ? "Find related" : "Search";
   }
 
-  function stateToForm(state) {
+  function ensureOption(select, value) {
+    // A shared URL may name a category or mode before the server's list has come (or one it lacks).
+    if (value && ![...select.options].some((o) => o.value === value)) select.appendChild(el("option", "", value));
+  }
+
+  function filtersToForm(state) {
     yearMin.value = state.year_min;
     yearMax.value = state.year_max;
-    if (state.mode === "paste") {
+    authorInput.value = state.author;
+    ensureOption(categorySelect, state.category);
+    categorySelect.value = state.category;
+    ensureOption(modeSelect, state.mode);
+    modeSelect.value = state.mode || DEFAULT_MODE;
+  }
+
+  function stateToForm(state) {
+    filtersToForm(state);
+    if (state.view === "paste") {
       setPasteMode(true);
       pasteText.value = state.text;
     } else {
       setPasteMode(false);
-      if (state.mode === "search") qInput.value = state.q;
+      qInput.value = state.view === "search" ? state.q : "";  // a similar view is no question: the box is empty
     }
   }
 
+  function filtersFromForm() {
+    return { year_min: yearMin.value.trim(), year_max: yearMax.value.trim(), author: authorInput.value.trim(),
+             category: categorySelect.value, mode: modeSelect.value || DEFAULT_MODE };
+  }
+
   function stateFromForm() {
-    return {
-      mode: pasteMode ? "paste" : "search",
-      q: qInput.value.trim(),
-      similar: "",
-      text: pasteText.value.trim(),
-      year_min: yearMin.value.trim(),
-      year_max: yearMax.value.trim(),
-    };
+    return { view: pasteMode ? "paste" : "search", q: qInput.value.trim(), ids: [], text: pasteText.value.trim(),
+             ...filtersFromForm() };
   }
 
   // ---------- checks done before any request ----------
@@ -136,17 +164,20 @@
   }
 
   function problemWith(state) {
-    if (state.mode === "search" && !state.q) return "Type a question to search, for example “papers on LLM judges”.";
-    if (state.mode === "paste" && !state.text) return "Paste an abstract to find related papers.";
-    if (state.mode === "similar" && !state.similar) return "No paper was given to find similar papers for.";
+    if (state.view === "search" && !state.q) return "Type a question to search, for example “papers on LLM judges”.";
+    if (state.view === "paste" && !state.text) return "Paste an abstract to find related papers.";
+    if (state.view === "similar" && !state.ids.length) return "No paper was given to find similar papers for.";
     return yearProblem(state);
   }
 
   function yearsPhrase(state) {
-    if (state.year_min && state.year_max) return ` from ${state.year_min} to ${state.year_max}`;
-    if (state.year_min) return ` from ${state.year_min} on`;
-    if (state.year_max) return ` up to ${state.year_max}`;
-    return "";
+    let phrase = "";
+    if (state.year_min && state.year_max) phrase = ` from ${state.year_min} to ${state.year_max}`;
+    else if (state.year_min) phrase = ` from ${state.year_min} on`;
+    else if (state.year_max) phrase = ` up to ${state.year_max}`;
+    if (state.author) phrase += ` by ${state.author}`;
+    if (state.category) phrase += ` in ${state.category}`;
+    return phrase;
   }
 
   // ---------- talking to the API ----------
@@ -186,25 +217,58 @@
     return "/papers/" + encodeURIComponent(id);
   }
 
-  function requestFor(state, offset, signal) {
-    const years = {};
-    if (state.year_min) years.year_min = Number(state.year_min);
-    if (state.year_max) years.year_max = Number(state.year_max);
-    if (state.mode === "paste") {
-      return api("/similar", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ text: state.text, k: PAGE_SIZE, offset: offset, ...years }),
-        signal: signal,
-      });
+  function filterValues(state) {
+    const values = {};
+    if (state.year_min) values.year_min = Number(state.year_min);
+    if (state.year_max) values.year_max = Number(state.year_max);
+    if (state.author) values.author = state.author;
+    if (state.category) values.category = state.category;
+    if (state.mode && state.mode !== DEFAULT_MODE) values.mode = state.mode;
+    return values;
+  }
+
+  // Return [url, fetch options] for a page of a view; `format` other than json asks for a file.
+  function requestOf(state, offset, size, format) {
+    const values = { ...filterValues(state), k: size, offset: offset, format: format };
+    if (state.view === "search") {
+      const params = new URLSearchParams({ q: state.q });
+      for (const [key, value] of Object.entries(values)) params.set(key, String(value));
+      return ["/search?" + params.toString(), { headers: {} }];
     }
-    const params = new URLSearchParams();
-    if (state.mode === "search") params.set("q", state.q);
-    params.set("k", String(PAGE_SIZE));
-    params.set("offset", String(offset));
-    for (const [key, value] of Object.entries(years)) params.set(key, String(value));
-    const path = state.mode === "similar" ? paperPath(state.similar) + "/similar" : "/search";
-    return api(path + "?" + params.toString(), { headers: { Accept: "application/json" }, signal: signal });
+    const body = state.view === "paste" ? { text: state.text, ...values } : { ids: state.ids, ...values };
+    return ["/similar", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }];
+  }
+
+  function requestFor(state, offset, signal) {
+    const [url, options] = requestOf(state, offset, PAGE_SIZE, "json");
+    options.headers.Accept = "application/json";
+    return api(url, { ...options, signal: signal });
+  }
+
+  async function download(format) {
+    if (!current) return;
+    const [url, options] = requestOf(current.state, 0, Math.min(current.shown, MAX_EXPORT), format);
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch (_) {
+      showMessage("Could not reach the server. Is it still running?", true);
+      return;
+    }
+    if (!response.ok) {
+      let data = null;
+      try { data = await response.json(); } catch (_) { data = null; }
+      showMessage(detailOf(data) || `The server answered ${response.status} ${response.statusText}.`, true);
+      return;
+    }
+    const blob = await response.blob();
+    const link = el("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "abstract-search" + { bibtex: ".bib", ris: ".ris", csv: ".csv", jsonl: ".jsonl" }[format];
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   }
 
   // ---------- rendering ----------
@@ -271,11 +335,29 @@
     }
   }
 
+  const LEVEL_WORDS = { strong: "strong match", partial: "partial match", weak: "weak match" };
+
+  function updateSelection() {
+    selection.hidden = picked.size === 0;
+    selectedCount.textContent = `${picked.size} selected`;
+  }
+
   function renderHit(hit) {
     const item = el("li", "result");
-    item.dataset.id = String(hit.id);
+    const id = String(hit.id);
+    item.dataset.id = id;
 
     const heading = el("h2", "title");
+    const pick = el("input", "pick");
+    pick.type = "checkbox";
+    pick.checked = picked.has(id);
+    pick.setAttribute("aria-label", `Select “${hit.title || id}” for more like these`);
+    pick.addEventListener("change", () => {
+      if (pick.checked) picked.set(id, String(hit.title || id));
+      else picked.delete(id);
+      updateSelection();
+    });
+    heading.appendChild(pick);
     if (isWebLink(hit.url)) {  // only web links: never a javascript: or data: address
       const link = el("a", "paper-link", hit.title || "(untitled)");
       link.href = hit.url;
@@ -283,15 +365,21 @@
       link.rel = "noopener noreferrer";
       heading.appendChild(link);
     } else {
-      heading.textContent = hit.title || "(untitled)";
+      heading.appendChild(el("span", "", hit.title || "(untitled)"));
     }
     item.appendChild(heading);
 
     const meta = el("div", "meta");
+    const level = LEVEL_WORDS[hit.match] ? hit.match : "weak";
+    const badge = el("span", "match match-" + level, LEVEL_WORDS[level]);
+    badge.title = `cosine ${Number(hit.cosine).toFixed(2)}: how close the paper's meaning is to the query`;
+    meta.appendChild(badge);
     meta.appendChild(el("span", "authors", authorsText(hit.authors)));
     meta.appendChild(el("span", "year", hit.year === null || hit.year === undefined ? "year unknown" : hit.year));
+    const categories = Array.isArray(hit.categories) ? hit.categories.map(String) : [];
+    if (categories.length) meta.appendChild(el("span", "categories", categories.join(" ")));
     const score = el("span", "score", Number(hit.score).toFixed(3));
-    score.title = "similarity score";
+    score.title = "ranking score of this mode (comparable within one answer only)";
     meta.appendChild(score);
     item.appendChild(meta);
 
@@ -301,8 +389,7 @@
 
     const actions = el("div", "actions");
     const similar = el("a", "similar", "Similar papers");
-    const target = () => ({ mode: "similar", q: "", similar: String(hit.id), text: "",
-                            year_min: yearMin.value.trim(), year_max: yearMax.value.trim() });
+    const target = () => ({ view: "similar", q: "", ids: [id], text: "", ...filtersFromForm() });
     similar.href = urlFor(target());
     similar.setAttribute("aria-label", `Papers similar to ${hit.title || "this paper"}`);
     similar.addEventListener("click", (event) => {
@@ -316,7 +403,7 @@
     abstractButton.type = "button";
     abstractButton.setAttribute("aria-expanded", "false");
     abstractButton.setAttribute("aria-controls", "abstract-" + (++itemCounter));
-    abstractButton.addEventListener("click", () => toggleAbstract(abstractButton, item, String(hit.id)));
+    abstractButton.addEventListener("click", () => toggleAbstract(abstractButton, item, id));
     actions.appendChild(abstractButton);
 
     item.appendChild(actions);
@@ -324,8 +411,8 @@
   }
 
   function describe(state, data) {
-    if (state.mode === "similar") return `papers similar to “${data.query}”`;
-    if (state.mode === "paste") return "papers related to the pasted abstract";
+    if (state.view === "similar") return `papers like “${data.query}”`;
+    if (state.view === "paste") return "papers related to the pasted abstract";
     return `“${data.query || state.q}”`;
   }
 
@@ -338,25 +425,30 @@
 
     const shown = results.children.length;
     current = { state: state, shown: shown, total: Number(data.total) || 0 };
+    if (!append) {
+      caution.textContent = data.caution ? `No strong match in the index: these are the closest papers.` : "";
+      caution.hidden = !data.caution;
+    }
     if (!shown) {
-      const what = state.mode === "search" ? `“${data.query || state.q}”` : describe(state, data);
+      const what = state.view === "search" ? `“${data.query || state.q}”` : describe(state, data);
       const why = data.note ? ` (${String(data.note)})` : "";  // the server says which filter matched nothing
-      showMessage(`No papers match ${what}${yearsPhrase(state)}${why}. Try other words or a wider year range.`, false);
+      showMessage(`No papers match ${what}${yearsPhrase(state)}${why}. Try other words or wider filters.`, false);
       showSummary("");
     } else {
       clearMessage();
-      const label = state.mode === "search" ? `results for ${describe(state, data)}` : describe(state, data);
+      const label = state.view === "search" ? `results for ${describe(state, data)}` : describe(state, data);
       const took = typeof data.took_ms === "number" ? ` · ${Math.round(data.took_ms)} ms` : "";
-      showSummary(`${shown} ${label}${yearsPhrase(state)}${took}`);
+      showSummary(`${shown} ${label}${yearsPhrase(state)} · ${current.total} papers pass the filters${took}`);
     }
-    more.hidden = !(hits.length === PAGE_SIZE && shown < current.total);
+    toolbar.hidden = !shown;
+    more.hidden = !data.more;  // the server says when a next page is worth it: within the offset limit, still matching
   }
 
   // ---------- running a view ----------
 
   function titleFor(state) {
-    if (state.mode === "search") return `${state.q} · abstract-search`;
-    if (state.mode === "similar") return "Similar papers · abstract-search";
+    if (state.view === "search") return `${state.q} · abstract-search`;
+    if (state.view === "similar") return "Similar papers · abstract-search";
     return "Related papers · abstract-search";
   }
 
@@ -370,17 +462,10 @@
     }
     if (push) {
       const url = urlFor(state);
-      const saved = state.mode === "paste" ? { text: state.text } : {};
-      if (url !== window.location.pathname + window.location.search || state.mode === "paste") {
-        window.history.pushState(saved, "", url);
-      } else {
-        window.history.replaceState(saved, "", url);
-      }
+      if (url !== window.location.pathname + window.location.search) window.history.pushState({}, "", url);
+      else window.history.replaceState({}, "", url);
     }
-    if (state.mode === "similar") {
-      yearMin.value = state.year_min;
-      yearMax.value = state.year_max;
-    }
+    if (state.view === "similar") stateToForm(state);
     document.title = titleFor(state);
     await load(state, 0, false);
   }
@@ -410,8 +495,8 @@
   function showFromUrl() {
     const state = stateFromUrl();
     stateToForm(state);
-    const hasView = (state.mode === "search" && state.q) || state.mode === "similar" ||
-                    (state.mode === "paste" && state.text);
+    const hasView = (state.view === "search" && state.q) || state.view === "similar" ||
+                    (state.view === "paste" && state.text);
     if (hasView) {
       run(state, false);
     } else {
@@ -419,6 +504,31 @@
       clearResults();
       clearMessage();
       document.title = "abstract-search";
+    }
+  }
+
+  // The index's own categories and the modes this server runs, for the filter menus.
+  async function loadChoices() {
+    try {
+      const stats = await api("/stats", { headers: { Accept: "application/json" } });
+      const chosenCategory = categorySelect.value;
+      const chosenMode = modeSelect.value;
+      for (const entry of Array.isArray(stats.categories) ? stats.categories : []) {
+        const name = String(entry.category);
+        if (![...categorySelect.options].some((o) => o.value === name)) {
+          const option = el("option", "", `${name} (${Number(entry.papers)})`);
+          option.value = name;
+          categorySelect.appendChild(option);
+        }
+      }
+      if (Array.isArray(stats.modes)) {
+        modeSelect.replaceChildren(...stats.modes.map((m) => { const o = el("option", "", m); o.value = m; return o; }));
+        ensureOption(modeSelect, chosenMode);
+      }
+      categorySelect.value = chosenCategory;
+      modeSelect.value = chosenMode || DEFAULT_MODE;
+    } catch (_) {
+      // the menus keep their defaults: the search itself still works
     }
   }
 
@@ -446,7 +556,25 @@
     if (current) load(current.state, current.shown, true);
   });
 
+  for (const button of document.querySelectorAll(".export-as")) {
+    button.addEventListener("click", () => download(button.dataset.format));
+  }
+
+  $("more-like").addEventListener("click", () => {
+    const ids = [...picked.keys()];
+    picked.clear();
+    updateSelection();
+    run({ view: "similar", q: "", ids: ids, text: "", ...filtersFromForm() }, true);
+  });
+
+  $("clear-selection").addEventListener("click", () => {
+    picked.clear();
+    updateSelection();
+    for (const box of results.querySelectorAll(".pick")) box.checked = false;
+  });
+
   window.addEventListener("popstate", showFromUrl);
 
+  loadChoices();
   showFromUrl();
 })();

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import bibtexparser
 import httpx
 import pytest
+import rispy
 
 from tests.api.conftest import TOKEN
 
@@ -31,8 +34,15 @@ WAIT_S = 60  # the first query on a cold server loads the model
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    """One headless Chromium for this module, with a fresh profile; never downloads anything."""
+def downloads(tmp_path_factory) -> Path:
+    """The folder the browser saves downloads (exports) to."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory, downloads):
+    """One headless Chromium for this module, with a fresh profile and the network off: every host but this
+    machine goes through a proxy that does not exist, so anything the pages loaded from elsewhere would fail."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed: run `make browser` (apt-get install chromium chromium-driver)")
@@ -43,8 +53,11 @@ def driver(tmp_path_factory):
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--disable-dev-shm-usage", "--window-size=1280,1000",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        "--proxy-server=http://127.0.0.1:9",  # Chromium sends loopback addresses direct, past any proxy
     ):
         options.add_argument(arg)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     browser.set_page_load_timeout(WAIT_S)
@@ -108,7 +121,7 @@ def requests_to(driver, path: str) -> list[str]:
     return [u for u in urls if urlparse(u).path.startswith(path)]
 
 
-def test_search_shows_results_with_highlights_and_keeps_the_query_in_the_url(page, live_server):
+def test_search_shows_results_with_highlights_and_keeps_the_query_in_the_url(page, live_server, tmp_path):
     page.get(live_server + "/")
     search(page, "papers on LLM judges")
     wait_for_view(page)
@@ -119,9 +132,13 @@ def test_search_shows_results_with_highlights_and_keeps_the_query_in_the_url(pag
     for part in (".authors", ".year", ".score", ".snippet"):
         assert first.find_element(By.CSS_SELECTOR, part).text.strip()
     assert re.fullmatch(r"-?\d+\.\d{3}", first.find_element(By.CSS_SELECTOR, ".score").text)
+    assert first.find_element(By.CSS_SELECTOR, ".match").text == "strong match"
+    assert first.find_element(By.CSS_SELECTOR, ".categories").text == "cs.CL"
+    assert re.search(r"50 papers pass the filters · \d+ ms$", page.find_element(By.ID, "summary").text)
+    assert not page.find_element(By.ID, "caution").is_displayed()
     marks = page.find_elements(By.CSS_SELECTOR, "#results .snippet mark")
     assert marks and all(m.text.strip() for m in marks)
-    page.save_screenshot("/tmp/page.png")
+    page.save_screenshot(str(tmp_path / "search.png"))
 
 
 def test_similar_link_shows_other_papers_and_back_forward_work(page, live_server):
@@ -134,6 +151,7 @@ def test_similar_link_shows_other_papers_and_back_forward_work(page, live_server
     assert "similar" in params(page)
     similar = titles(page)
     assert similar and clicked not in similar
+    assert page.find_element(By.ID, "q").get_attribute("value") == ""  # a similar view is no question
 
     page.back()
     wait_for_view(page)
@@ -193,7 +211,13 @@ def test_pasted_abstract_finds_related_papers(page, live_server):
     wait_for_view(page)
     assert results_of(page)
     assert requests_to(page, "/similar")
-    assert params(page).get("paste") == ["1"]
+    pasted = params(page).get("paste")
+    assert pasted and pasted[0].startswith("We train a large language model to act as a judge")
+    shown = titles(page)
+    page.refresh()  # the pasted text is in the URL, so the view survives a reload or a shared link
+    wait_for_view(page)
+    assert page.find_element(By.ID, "paste-text").get_attribute("value") == pasted[0]
+    assert titles(page) == shown
 
 
 def test_titles_and_abstracts_from_the_server_are_shown_as_text(page, live_server):
@@ -251,3 +275,97 @@ def test_titles_link_to_the_paper_in_a_new_tab_where_a_link_is_known(page, live_
     finally:
         for paper in papers:
             httpx.delete(f"{live_server}/papers/{paper['id']}", headers=auth, timeout=120)
+
+
+def wait_for_download(folder: Path, name: str) -> Path:
+    """Return the downloaded file once the browser has finished writing it."""
+    path = folder / name
+    WebDriverWait(None, WAIT_S).until(lambda _: path.is_file() and not list(folder.glob("*.crdownload")))
+    return path
+
+
+def test_filters_and_mode_live_in_the_url_and_in_the_form(page, live_server, tmp_path):
+    page.get(live_server + "/?q=language+models&author=weston&category=cs.AI&year_min=2024&mode=lexical")
+    wait_for_view(page)
+    form = {name: page.find_element(By.ID, name).get_attribute("value") for name in ("author", "category", "mode",
+                                                                                     "year-min")}
+    assert form == {"author": "weston", "category": "cs.AI", "mode": "lexical", "year-min": "2024"}
+    rows = results_of(page)
+    assert rows and all("cs.AI" in r.find_element(By.CSS_SELECTOR, ".categories").text for r in rows)
+    assert all(int(r.find_element(By.CSS_SELECTOR, ".year").text) >= 2024 for r in rows)
+    asked = parse_qs(urlparse(requests_to(page, "/search")[-1]).query)
+    assert asked["mode"] == ["lexical"] and asked["author"] == ["weston"] and asked["category"] == ["cs.AI"]
+    options = [o.get_attribute("value") for o in page.find_elements(By.CSS_SELECTOR, "#category option")]
+    assert {"", "cs.CL", "cs.AI", "cs.LG"} <= set(options)  # the index's own categories, from /stats
+    page.find_element(By.CSS_SELECTOR, "#mode option[value=dense]").click()
+    page.find_element(By.ID, "author").clear()
+    page.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait(page, lambda d: params(d).get("mode") == ["dense"] and "author" not in params(d))
+    assert params(page)["category"] == ["cs.AI"] and params(page)["year_min"] == ["2024"]
+    page.save_screenshot(str(tmp_path / "filters.png"))
+
+
+def test_a_query_with_no_strong_match_says_so_above_the_closest_papers(page, live_server, tmp_path):
+    page.get(live_server + "/?q=xqzjvk+wplm")
+    wait_for_view(page)
+    caution = page.find_element(By.ID, "caution")
+    assert caution.is_displayed() and "No strong match" in caution.text
+    assert {r.find_element(By.CSS_SELECTOR, ".match").text for r in results_of(page)} == {"weak match"}
+    assert not page.find_element(By.ID, "more").is_displayed()  # paging stops where nothing matches
+    page.save_screenshot(str(tmp_path / "caution.png"))
+
+
+def test_results_download_as_bibtex_ris_csv_and_json_lines(page, live_server, downloads):
+    page.get(live_server + "/?q=papers+on+LLM+judges")
+    wait_for_view(page)
+    shown = [r.get_attribute("data-id") for r in results_of(page)]
+    for format, name in (("bibtex", "abstract-search.bib"), ("ris", "abstract-search.ris"),
+                         ("csv", "abstract-search.csv"), ("jsonl", "abstract-search.jsonl")):
+        for old in downloads.iterdir():
+            old.unlink()
+        page.find_element(By.CSS_SELECTOR, f".export-as[data-format={format}]").click()
+        text = wait_for_download(downloads, name).read_text(encoding="utf-8")
+        if format == "bibtex":
+            library = bibtexparser.parse_string(text)
+            assert [e.key for e in library.entries] == shown and not library.failed_blocks
+            assert library.entries[0]["title"] == titles(page)[0]
+        elif format == "ris":
+            assert [r["id"] for r in rispy.loads(text)] == shown
+        elif format == "csv":
+            lines = text.splitlines()
+            assert lines[0].startswith("rank,id,title") and len(lines) == len(shown) + 1
+        else:
+            assert [json.loads(line)["id"] for line in text.splitlines()] == shown
+
+
+def test_ticked_papers_give_more_like_these(page, live_server, tmp_path):
+    page.get(live_server + "/?q=papers+on+LLM+judges")
+    wait_for_view(page)
+    rows = results_of(page)
+    ticked = [rows[0].get_attribute("data-id"), rows[2].get_attribute("data-id")]
+    assert not page.find_element(By.ID, "selection").is_displayed()
+    rows[0].find_element(By.CSS_SELECTOR, ".pick").click()
+    rows[2].find_element(By.CSS_SELECTOR, ".pick").click()
+    assert page.find_element(By.ID, "selected-count").text == "2 selected"
+    page.save_screenshot(str(tmp_path / "ticked.png"))
+    page.find_element(By.ID, "more-like").click()
+    wait_for_view(page, stale=rows[0])
+    assert params(page)["similar"] == ticked
+    shown = [r.get_attribute("data-id") for r in results_of(page)]
+    assert shown and not set(ticked) & set(shown)
+    assert requests_to(page, "/similar")
+    page.refresh()  # the set is in the URL
+    wait_for_view(page)
+    assert [r.get_attribute("data-id") for r in results_of(page)] == shown
+
+
+def test_api_docs_work_with_the_network_off(page, live_server, tmp_path):
+    page.get(live_server + "/docs")
+    wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .opblock"))
+    assert "abstract-search" in page.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
+    paths = {e.text for e in page.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/search", "/similar", "/papers"} <= paths
+    hosts = {urlparse(u).hostname for u in page.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")}
+    assert hosts <= {"127.0.0.1", "localhost"}, hosts
+    page.save_screenshot(str(tmp_path / "docs.png"))
