@@ -27,6 +27,7 @@ from abstract_search.api.cli_common import (
     app,
     err,
     fail,
+    index_epilog,
     make_settings,
     open_engine,
     out,
@@ -207,8 +208,12 @@ def serve_cmd(
 COMMANDS = {"index": index_cmd, "add": index_cmd, "search": search_cmd, "similar": similar_cmd, "show": show_cmd,
             "stats": stats_cmd, "delete": delete_cmd, "reindex": reindex_cmd, "embed": embed_cmd,
             "eval": eval_cmd, "serve": serve_cmd}
+HELP = {"add": "Add or update papers in an existing index from corpus files; only new or changed papers are "
+               "embedded, and a paper already there is left unchanged.",
+        "index": "Build an index, or extend it, from corpus files (none: the bundled corpus); only new or changed "
+                 "papers are embedded. Ctrl-C keeps what was committed: run it again to resume."}
 for _name, _command in COMMANDS.items():
-    app.command(_name)(_command)
+    app.command(_name, help=HELP.get(_name), epilog=index_epilog() if _name not in ("embed", "eval") else None)(_command)
 
 
 def main() -> None:

@@ -8,11 +8,16 @@ from typing import Annotated, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from typer.core import TyperOption
 
 from abstract_search.api.engine import Engine
-from abstract_search.api.settings import Settings
+from abstract_search.api.settings import Settings, default_index_dir
 from abstract_search.data.text import has_lone_surrogate
 from abstract_search.index.errors import IndexFailure
+
+# typer (0.29) shows a type after every option, flags too ("--json <bool>"), as if a flag took a value.
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _option_type(self, ctx)
 
 app = typer.Typer(help="Semantic search over scientific paper abstracts.", no_args_is_help=True, add_completion=False)
 out = Console(soft_wrap=True)
@@ -20,8 +25,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 EXIT_SKIPPED = 3  # the command worked, but some input records were skipped
 
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index directory [env ABSTRACTS_INDEX]")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers name or path [env ABSTRACTS_MODEL]")]
+# Help text is rich markup: a literal "[" is written "\\[".
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index directory (default below) \\[env ABSTRACTS_INDEX]")]
+ModelOpt = Annotated[Optional[str], typer.Option(
+    "--model", help="sentence-transformers name or path \\[default: the index's own model, else all-MiniLM-L6-v2; "
+                    "env ABSTRACTS_MODEL]")]
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="cpu or cuda; default cuda when available")]
 BatchOpt = Annotated[Optional[int], typer.Option("--batch-size", min=1, help="texts per embedding batch")]
 KOpt = Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="how many papers to show")]
@@ -37,9 +45,15 @@ AuthorExactOpt = Annotated[bool, typer.Option("--author-exact", help="match --au
 CategoryOpt = Annotated[Optional[str], typer.Option("--category", help="only papers in this category, e.g. cs.CL or CL")]
 FormatOpt = Annotated[Optional[str], typer.Option("--format", help="force the input format: seed, jsonl, json, csv, beir, arxiv, openalex, s2, bibtex, ris")]
 CaptureYearOpt = Annotated[Optional[int], typer.Option("--capture-year", help="year for seed-page dates without one")]
-BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="auto, torch, onnx or onnx-int8 [env ABSTRACTS_BACKEND]")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="auto, torch, onnx or onnx-int8 \\[env ABSTRACTS_BACKEND]")]
 IndexTypeOpt = Annotated[Optional[str], typer.Option("--index-type", help="flat, hnsw, hnsw-sq8, ivf or ivf-sq8; default: flat up to 50,000 papers, hnsw above")]
 FieldMapOpt = Annotated[Optional[str], typer.Option("--field-map", help="JSONL/CSV mapping, e.g. id=paper_id,abstract=summary")]
+
+
+def index_epilog() -> str:
+    """Return the line every command's help ends with: where the index is when no --index is given."""
+    where = str(default_index_dir()).replace(str(Path.home()), "~", 1)
+    return f"The index is {where} unless --index or ABSTRACTS_INDEX names another."
 
 
 def make_settings(**overrides) -> Settings:

@@ -16,8 +16,8 @@ from abstract_search.data.corpus import read_corpus
 from abstract_search.data.errors import CorpusError
 from abstract_search.index.errors import IndexFailure
 from abstract_search.api.progress import progress_bar
-from abstract_search.index.ingest import ingest
-from abstract_search.search.evaluation import DEPTH, EvalInputError, read_qrels, read_queries, run_eval
+from abstract_search.index.ingest import count_records, ingest
+from abstract_search.search.evaluation import DEPTH, EvalInputError, judged, read_qrels, read_queries, run_eval
 from abstract_search.search.modes import MODES, ModeError, resolve_mode
 
 ModeOpt = Annotated[Optional[str], typer.Option("--mode", help=f"{', '.join(MODES)}; default hybrid")]
@@ -63,7 +63,7 @@ def eval_cmd(
     engine = open_engine(settings, create=True)
     try:
         # Unchanged papers are recognised by their hash, so reusing an index costs a read of the corpus only.
-        with progress_bar(f"indexing {corpus.name}", show=sys.stderr.isatty()) as advance:
+        with progress_bar(f"indexing {corpus.name}", count_records(corpus, "beir")) as advance:
             report = ingest(read_corpus(corpus), engine.add, chunk_size=settings.commit_every, on_progress=advance)
         engine.save()
     except (CorpusError, IndexFailure) as exc:
@@ -71,13 +71,15 @@ def eval_cmd(
     if report.skipped:
         err.print(f"{len(report.skipped)} corpus records skipped (bad records); evaluating the rest", highlight=False)
 
-    def ranked_ids(text: str) -> list[str]:
-        results = engine.search(text, DEPTH, mode=chosen, reranker=reranker)
-        _ = [hit.snippet for hit in results.hits[:10]]  # the snippets a reader sees count in the latency
-        return [hit.paper.id for hit in results.hits]
-
     try:
-        scores = run_eval(ranked_ids, query_texts, judgments, chosen)
+        with progress_bar(f"searching ({chosen})", len(judged(query_texts, judgments)), unit="queries") as advance:
+            def ranked_ids(text: str) -> list[str]:
+                results = engine.search(text, DEPTH, mode=chosen, reranker=reranker)
+                _ = [hit.snippet for hit in results.hits[:10]]  # the snippets a reader sees count in the latency
+                advance(1)
+                return [hit.paper.id for hit in results.hits]
+
+            scores = run_eval(ranked_ids, query_texts, judgments, chosen)
     except (OSError, ValueError) as exc:
         fail(f"cannot run the {chosen} mode: {exc}")
     left_out = len(query_texts) - scores["queries"]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -44,23 +50,58 @@ def report_skipped(skipped: list[Rejected]) -> None:
         err.print(f"... and {len(skipped) - 20} more skipped records", highlight=False)
 
 
+EXIT_INTERRUPTED = 130  # the shells' code for a command stopped by Ctrl-C (128 + SIGINT)
+RESUME = "run the same command again to resume: papers already in the index are not embedded again"
+
+
+@contextmanager
+def stop_on_ctrl_c(index_dir: Path) -> Iterator[Callable[[], bool]]:
+    """Yield whether Ctrl-C was pressed: the first asks to stop once the batch being written is committed, a
+    second stops at once (the store is transactional: what was committed stays, the rest is rolled back)."""
+    asked = threading.Event()
+
+    def on_ctrl_c(signum, frame) -> None:
+        if asked.is_set():
+            err.print(f"stopped now; the index {index_dir} keeps every batch committed before; {RESUME}",
+                      highlight=False)
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
+        asked.set()
+        err.print("stopping once the batch being written is committed (Ctrl-C again to stop now)", highlight=False)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if threading.current_thread() is threading.main_thread() else None
+    try:
+        yield asked.is_set
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
-    """Index sources into the engine and print a summary; exit 3 if records were skipped."""
+    """Index sources into the engine and print a summary; exit 3 if records were skipped, 130 on Ctrl-C."""
     engine = open_engine(settings, create=True)
     options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}
     skipped_total = 0
     try:
-        for source in sources:
-            records = read_corpus(source, fmt, **{k: v for k, v in options.items() if v is not None})
-            total = count_records(source) if (fmt or detect_format(source)) != "seed" else None
-            with progress_bar(f"indexing {source.name}", total) as advance:
-                report = ingest(records, engine.add, chunk_size=settings.commit_every, on_progress=advance)
-            engine.save()
-            w = report.write
-            skipped_total += len(report.skipped)
-            report_skipped(report.skipped)
-            out.print(f"{source}: {len(w.added)} added, {len(w.updated)} updated, {len(w.unchanged)} unchanged, "
-                      f"{len(report.skipped)} skipped", highlight=False)
+        with stop_on_ctrl_c(engine.index_dir) as stopping:
+            for source in sources:
+                records = read_corpus(source, fmt, **{k: v for k, v in options.items() if v is not None})
+                with progress_bar(f"indexing {source.name}", count_records(source, fmt or detect_format(source))) \
+                        as advance:
+                    report = ingest(records, engine.add, chunk_size=settings.commit_every, on_progress=advance,
+                                    should_stop=stopping)
+                engine.save()
+                w = report.write
+                skipped_total += len(report.skipped)
+                report_skipped(report.skipped)
+                out.print(f"{source}: {len(w.added)} added, {len(w.updated)} updated, {len(w.unchanged)} unchanged, "
+                          f"{len(report.skipped)} skipped", highlight=False)
+                if report.stopped:
+                    err.print(f"interrupted: {len(w.added) + len(w.updated)} papers of {source.name} were committed "
+                              f"before the stop; the index {engine.index_dir} has {engine.count()} papers; {RESUME}",
+                              highlight=False)
+                    engine.close()
+                    raise typer.Exit(EXIT_INTERRUPTED)
     except (CorpusError, IndexFailure) as exc:
         engine.close()
         fail(str(exc))
