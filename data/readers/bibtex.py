@@ -12,9 +12,8 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors,
 from bibtexparser.model import Entry, ParsingFailedBlock
 
 from abstract_search.data.paper import Paper, Rejected
-from abstract_search.data.readers.fields import DEFAULT_FIELD_MAP
-from abstract_search.data.readers.json_records import papers_from_objects
-from abstract_search.data.readers.lines import read_whole_text, require_file
+from abstract_search.data.readers.json_records import papers_from_whole_file
+from abstract_search.data.readers.lines import require_file
 
 KEYWORD_SEPARATORS = re.compile(r"\s*[,;]\s*")
 # bibtexparser logs each damaged block as a warning; the reader reports it as a Rejected instead.
@@ -23,22 +22,13 @@ logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
 
 def read_bibtex(path: Path | str) -> Iterator[Paper | Rejected]:
     """Stream papers from a BibTeX file: one per entry with an abstract; the citation key is the id."""
-    return _papers(require_file(path))
+    return papers_from_whole_file(require_file(path), "BibTeX", "split it into several .bib files", _entries)
 
 
-def _papers(path: Path) -> Iterator[Paper | Rejected]:
-    """Parse the whole file, then yield its entries' papers in file order."""
-    text = read_whole_text(path, "BibTeX", "split it into several .bib files")
-    if isinstance(text, Rejected):
-        yield text
-        return
+def _entries(text: str, source: str) -> Iterator[tuple[int, dict] | Rejected]:
+    """Yield (line number, record) per entry, or a Rejected for a block bibtexparser could not read, in file order."""
     library = bibtexparser.parse_string(
         text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts()])
-    yield from papers_from_objects(_entries(library, path.name), path.name, DEFAULT_FIELD_MAP, unit="line")
-
-
-def _entries(library, source: str) -> Iterator[tuple[int, dict] | Rejected]:
-    """Yield (line number, record) per entry, or a Rejected for a block bibtexparser could not read, in file order."""
     blocks = sorted([*library.entries, *library.failed_blocks], key=lambda block: block.start_line)
     for block in blocks:
         line = block.start_line + 1

@@ -8,7 +8,7 @@ from pathlib import Path
 from abstract_search.data.ids import FirstOfEachId
 from abstract_search.data.paper import Paper, Rejected
 from abstract_search.data.readers.fields import ABSTRACT_FALLBACKS, DEFAULT_FIELD_MAP, RecordError, paper_from_record
-from abstract_search.data.readers.lines import iter_json_objects
+from abstract_search.data.readers.lines import iter_json_objects, read_whole_text
 
 
 def papers_from_json_lines(
@@ -43,6 +43,18 @@ def papers_from_objects(
             continue
         duplicate = ids.duplicate(paper.id, f"{unit} {number}")
         yield Rejected(source, number, duplicate) if duplicate else paper
+
+
+def papers_from_whole_file(
+    path: Path, kind: str, split_hint: str, items: Callable[[str, str], Iterable[tuple[int, dict] | Rejected]]
+) -> Iterator[Paper | Rejected]:
+    """Read a file that is parsed whole (BibTeX, RIS), then yield a Paper or Rejected per numbered record
+    `items(text, file name)` finds in it, in file order."""
+    text = read_whole_text(path, kind, split_hint)
+    if isinstance(text, Rejected):
+        yield text
+        return
+    yield from papers_from_objects(items(text, path.name), path.name, DEFAULT_FIELD_MAP, unit="line")
 
 
 def papers_from_dicts(items: Sequence, source: str) -> list[Paper | Rejected]:

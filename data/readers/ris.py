@@ -9,9 +9,8 @@ from typing import Iterator
 import rispy
 
 from abstract_search.data.paper import Paper, Rejected
-from abstract_search.data.readers.fields import DEFAULT_FIELD_MAP
-from abstract_search.data.readers.json_records import papers_from_objects
-from abstract_search.data.readers.lines import read_whole_text, require_file
+from abstract_search.data.readers.json_records import papers_from_whole_file
+from abstract_search.data.readers.lines import require_file
 
 END_OF_RECORD = re.compile(r"^ER  -")
 RIS_YEAR = re.compile(r"^\s*(\d{4})")
@@ -19,16 +18,7 @@ RIS_YEAR = re.compile(r"^\s*(\d{4})")
 
 def read_ris(path: Path | str) -> Iterator[Paper | Rejected]:
     """Stream papers from a RIS file: one per TY ... ER record with an abstract (AB or N2)."""
-    return _papers(require_file(path))
-
-
-def _papers(path: Path) -> Iterator[Paper | Rejected]:
-    """Read the whole file, then yield its records' papers in file order."""
-    text = read_whole_text(path, "RIS", "split it into several .ris files")
-    if isinstance(text, Rejected):
-        yield text
-        return
-    yield from papers_from_objects(_records(text, path.name), path.name, DEFAULT_FIELD_MAP, unit="line")
+    return papers_from_whole_file(require_file(path), "RIS", "split it into several .ris files", _records)
 
 
 def _records(text: str, source: str) -> Iterator[tuple[int, dict] | Rejected]:

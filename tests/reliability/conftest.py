@@ -18,4 +18,4 @@ def page_driver(tmp_path_factory):
     pytest.importorskip("selenium.webdriver")
     from tests.api import test_page
 
-    yield from test_page.driver.__wrapped__(tmp_path_factory)
+    yield from test_page.driver.__wrapped__(tmp_path_factory, tmp_path_factory.mktemp("downloads"))

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import free_port, start_server, stop_server
-from tests.api.test_page import driver  # noqa: F401  (the headless Chromium fixture)
+from tests.api.test_page import downloads, driver  # noqa: F401  (the headless Chromium fixture)
 
 HOSTILE_PAGE = """<!doctype html><html><body>
 <iframe name="sink" style="display:none"></iframe>
