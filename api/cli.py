@@ -43,9 +43,10 @@ from abstract_search.api.engine import UnknownPaperError
 
 def output_format(fmt: str | None, as_json: bool) -> str:
     """Return the output format the options ask for, or exit naming the valid ones."""
+    fmt = fmt.lower() if fmt else None
     if as_json and fmt not in (None, "json"):
         fail(f"--json and --format {fmt} ask for two outputs; give one")
-    fmt = "json" if as_json else (fmt or "table").lower()
+    fmt = "json" if as_json else (fmt or "table")
     if fmt not in OUTPUT_FORMATS:
         fail(f"unknown --format {fmt!r}; valid formats: {', '.join(OUTPUT_FORMATS)}")
     return fmt

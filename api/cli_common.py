@@ -16,8 +16,9 @@ from abstract_search.data.text import has_lone_surrogate
 from abstract_search.index.errors import IndexFailure
 
 # typer (0.29) shows a type after every option, flags too ("--json <bool>"), as if a flag took a value.
-_option_type = TyperOption.display_type_rich
-TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _option_type(self, ctx)
+_option_type = getattr(TyperOption, "display_type_rich", None)
+if _option_type is not None:
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _option_type(self, ctx)
 
 app = typer.Typer(help="Semantic search over scientific paper abstracts.", no_args_is_help=True, add_completion=False)
 out = Console(soft_wrap=True)

@@ -59,6 +59,7 @@ class Engine:
         self._writer = None if self.read_only else IndexWriter(self.index_dir, self.embedder, self.store,
                                                                settings.index_type)
         self.searcher = Searcher(self.reader, self.embedder, settings.max_offset)
+        self._categories: tuple[int, list[dict]] | None = None  # (store generation, counts)
 
     @property
     def writer(self) -> IndexWriter:
@@ -161,8 +162,18 @@ class Engine:
             "built_at": manifest.built_at if manifest else None,
             "updated_at": self.store.get_meta("updated_at"),
             "modes": [mode for mode in MODES if RETRIEVERS[mode].needs_reranker <= bool(self.reranker_for(None))],
-            "categories": [{"category": name, "papers": count} for name, count in self.store.category_counts()],
+            "categories": self.categories(),
         }
+
+    def categories(self) -> list[dict]:
+        """Return the index's categories with their paper counts, counted again only after a commit (the
+        count reads every paper; the page asks for it on each load)."""
+        generation = self.store.generation()
+        cached = self._categories
+        if cached is None or cached[0] != generation:
+            cached = self._categories = (generation, [{"category": name, "papers": count}
+                                                      for name, count in self.store.category_counts()])
+        return cached[1]
 
     # --- writes: in the write thread, embedded and committed with no lock held, then applied ------------
     def add(self, papers: Sequence[Paper]) -> WriteReport:

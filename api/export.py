@@ -23,6 +23,10 @@ EXPORT_FORMATS = {
 }
 CSV_COLUMNS = ("rank", "id", "title", "authors", "year", "categories", "url", "match", "score", "abstract")
 KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_:.\-]")
+ESCAPED = {"title", "author", "abstract", "keywords"}  # fields LaTeX typesets; a url or doi is taken verbatim
+LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
+                  "#": r"\#", "_": r"\_"}
+NUMERIC_COLUMNS = {"rank", "year", "score"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 
 
@@ -51,7 +55,8 @@ def to_bibtex(results: Results) -> str:
         if arxiv:
             fields.update(eprint=arxiv, archiveprefix="arXiv")
         library.add(Entry("misc" if arxiv else "article", key,
-                          [Field(name, _braced(str(value))) for name, value in fields.items() if value]))
+                          [Field(name, latex_escaped(str(value)) if name in ESCAPED else str(value))
+                           for name, value in fields.items() if value]))
     return bibtexparser.write_string(library)
 
 
@@ -75,7 +80,8 @@ def to_csv(results: Results) -> str:
     writer.writerow(CSV_COLUMNS)
     for rank, hit in enumerate(results, results.offset + 1):
         row = _row(rank, hit)
-        writer.writerow(["'" + cell if cell.startswith(FORMULA_START) else cell for cell in row])
+        writer.writerow([cell if column in NUMERIC_COLUMNS or not cell.startswith(FORMULA_START) else "'" + cell
+                         for column, cell in zip(CSV_COLUMNS, row)])
     return out.getvalue()
 
 
@@ -98,11 +104,7 @@ def _doi(url: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-def _braced(value: str) -> str:
-    """Return a value BibTeX can enclose in braces: unbalanced braces would end the field early."""
-    depth = 0
-    for char in value:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            break
-    return value if depth == 0 else value.replace("{", "(").replace("}", ")")
+def latex_escaped(value: str) -> str:
+    """Return text as LaTeX typesets it literally: braces escaped (a stray one would end the field), and
+    & % $ # _ and backslash, which would break a document citing it."""
+    return "".join(LATEX_SPECIALS.get(char, char) for char in value)

@@ -17,7 +17,7 @@ ARXIV_KEYS = {"categories", "update_date", "versions", "authors_parsed"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 S2_KEYS = {"paperId", "corpusId", "corpusid"}
 BIBTEX_ENTRY = re.compile(r"^@\s*[A-Za-z]+\s*[{(]")
-RIS_TAG = re.compile(r"^(TY|ER)  -")
+RIS_TAG = re.compile(r"^TY  -")
 
 
 def detect_format(path: Path | str) -> str:
@@ -30,14 +30,16 @@ def detect_format(path: Path | str) -> str:
     json_format = _json_format(lines)
     if json_format:
         return json_format
-    if ".bib" in suffixes or any(BIBTEX_ENTRY.match(line) for line in lines):
-        return "bibtex"
-    if ".ris" in suffixes or any(RIS_TAG.match(line) for line in lines):
-        return "ris"
-    if ".csv" in suffixes:
-        return "csv"
+    for suffix, fmt in ((".bib", "bibtex"), (".ris", "ris"), (".csv", "csv")):
+        if suffix in suffixes:
+            return fmt
     if any(is_paper_header(line) for line in lines):
         return "seed"
+    first = next((line for line in lines if not line.startswith("%")), "")  # BibTeX comments start with %
+    if BIBTEX_ENTRY.match(first):
+        return "bibtex"
+    if RIS_TAG.match(first):
+        return "ris"
     if lines and "," in lines[0] and "abstract" in lines[0].lower():
         return "csv"
     if JSONL_SUFFIXES & set(suffixes):

@@ -128,6 +128,13 @@ class Embedder:
         self.texts_encoded += len(texts)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def piece_counts(self, texts: Sequence[str]) -> list[int]:
+        """Return how many word pieces the model's tokenizer makes of each text, special tokens aside."""
+        if not texts:
+            return []
+        return [len(ids) for ids in self.model.tokenizer(list(texts), add_special_tokens=False,
+                                                         verbose=False)["input_ids"]]
+
     def encode_query(self, query: str) -> np.ndarray:
         """Embed one query as a (1, dim) array, with the query backend."""
         return self.queries.encode([query], batch_size=1)

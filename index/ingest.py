@@ -38,20 +38,16 @@ LINE_FORMATS = {"jsonl", "beir", "arxiv", "openalex", "s2", "csv"}  # one record
 
 def count_records(path: Path, fmt: str) -> int | None:
     """Return about how many records a line-based corpus file (gzip too) holds, for the progress bar's time
-    left: its non-blank lines, less a CSV header; None for other formats."""
+    left: its non-blank lines, less a CSV header; None for other formats (the bar's total is set right at the end)."""
     if fmt not in LINE_FORMATS:
         return None
-    lines, blank, last = 0, 0, b"\n"
+    records = 0
     try:
         with open_binary(Path(path)) as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                lines += chunk.count(b"\n")
-                blank += chunk.count(b"\n\n")
-                last = chunk[-1:]
+            records = sum(1 for line in handle if line.strip())
     except GZIP_ERRORS:
         return None
-    records = lines + (last != b"\n") - blank  # a last line without a newline counts too
-    return max(records - (fmt == "csv"), 0)
+    return max(records - (fmt == "csv"), 0)  # a CSV cell over several lines makes this an estimate
 
 
 def ingest(
@@ -75,9 +71,13 @@ def ingest(
     def flush() -> None:
         nonlocal size
         started = time.monotonic()
-        report.write.merge(add(pending))
-        per_paper = (time.monotonic() - started) / len(pending)
-        size = max(1, min(chunk_size, int(COMMIT_EVERY_S / per_paper) if per_paper > 0 else chunk_size))
+        written = add(pending)
+        report.write.merge(written)
+        embedded = len(written.added) + len(written.updated)  # unchanged papers are not embedded: not timed
+        if embedded:
+            per_paper = (time.monotonic() - started) / embedded
+            wanted = int(COMMIT_EVERY_S / per_paper) if per_paper > 0 else chunk_size
+            size = max(1, min(chunk_size, 2 * size, wanted))  # at most doubling: a resume's fast start misleads
         progress(len(pending))
         pending.clear()
 
@@ -94,5 +94,5 @@ def ingest(
             flush()
     if pending and not should_stop():
         flush()
-    report.stopped = should_stop()
+    report.stopped = bool(pending)  # a stop asked for during the last batch left nothing unread
     return report

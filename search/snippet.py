@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 
+from abstract_search.data.text import sentence_spans
 from abstract_search.search.text_terms import STOPWORDS, TOKEN, query_terms, terms_of
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 MAX_SNIPPET = 320
 
 
@@ -18,14 +17,6 @@ class Snippet:
 
     text: str
     highlights: tuple[tuple[int, int], ...]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Return the [start, end) character span of each sentence of an abstract."""
-    breaks = [(m.start(), m.end()) for m in SENTENCE_END.finditer(text)]
-    starts = [0] + [end for _, end in breaks]
-    ends = [start for start, _ in breaks] + [len(text)]
-    return list(zip(starts, ends))
 
 
 def best_snippet(abstract: str, query: str) -> Snippet:

@@ -41,8 +41,10 @@ def _entries(text: str, source: str) -> Iterator[tuple[int, dict] | Rejected]:
 def _record(entry: Entry) -> dict:
     """Return an entry's fields under the common field names."""
     fields = {name.lower(): field.value for name, field in entry.fields_dict.items()}
+    year = fields.get("year")
     record = {"id": entry.key, "title": fields.get("title"), "abstract": fields.get("abstract"),
-              "year": fields.get("year"), "doi": fields.get("doi"), "url": fields.get("url")}
+              "year": year if isinstance(year, str) and year.strip().isdigit() else None,  # "in press": none
+              "doi": fields.get("doi"), "url": fields.get("url")}
     authors = fields.get("author")
     if authors is not None:
         record["authors"] = [_full_name(name) for name in authors] if isinstance(authors, list) else authors

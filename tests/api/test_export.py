@@ -20,7 +20,7 @@ HOSTILE = [
     {"id": "evil,key {1}", "title": "=HYPERLINK(\"http://x\") judges } unbalanced {",
      "abstract": "LLM judges of LLM judges: an abstract with @ signs, % marks and a }brace.",
      "authors": ["Ann {Lee}", "Bo and Co"], "categories": ["cs.CL"]},
-    {"id": "2503.19092", "title": "An arXiv paper on LLM judges", "abstract": "LLM judges evaluated on arXiv."},
+    {"id": "2503.19092", "title": "An arXiv paper on LLM judges", "abstract": "LLM judges evaluated on arXiv \\"},
 ]
 
 
@@ -43,7 +43,8 @@ def test_every_export_format_parses_back_and_matches_the_json_answer(index_copy)
     assert not library.failed_blocks and len(library.entries) == len(ids)
     by_title = {e["title"]: e for e in library.entries}
     evil = next(e for e in library.entries if "HYPERLINK" in e["title"])
-    assert evil.key == "evil_key__1_" and "(" in evil["title"]  # unbalanced braces could not stay braces
+    assert evil.key == "evil_key__1_" and evil["title"].endswith(r"unbalanced \{")  # a stray brace is escaped
+    assert r"\%" in evil["abstract"] and r"\}brace" in evil["abstract"]  # LaTeX's specials typeset literally
     arxiv = next(e for e in library.entries if e.key == "2503.19092")
     assert arxiv.entry_type == "misc" and arxiv["eprint"] == "2503.19092" and arxiv["archiveprefix"] == "arXiv"
     assert len(by_title) == len(ids)
@@ -52,6 +53,7 @@ def test_every_export_format_parses_back_and_matches_the_json_answer(index_copy)
     assert [r["id"] for r in rows] == ids
     hostile = next(r for r in rows if r["id"] == "evil,key {1}")
     assert hostile["title"].startswith("'=HYPERLINK")  # a spreadsheet shows it, and runs nothing
+    assert all(not r["score"].startswith("'") and float(r["score"]) == float(r["score"]) for r in rows)
     assert [json.loads(line)["id"] for line in files["jsonl"].splitlines()] == ids
 
 

@@ -181,3 +181,22 @@ def test_the_same_paper_from_another_file_is_the_same_content(write, split):
     (a,), _ = split(read_corpus(write("one.bib", BIBTEX.split("@misc")[0])))
     (b,), _ = split(read_corpus(write("two.bib", BIBTEX.split("@misc")[0])))
     assert a.source != b.source and a.content_hash() == b.content_hash()
+
+
+def test_content_that_only_looks_like_bibtex_or_ris_keeps_its_format(write):
+    csv_text = 'id,title,abstract\n1,Hello,"We study\n@Twitter (the platform) users"\n'
+    assert detect_format(write("x.csv", csv_text)) == "csv"
+    assert detect_format(write("x.txt", "id,title,abstract\n1,T,\"TY  - JOUR in a cell\"\n")) == "csv"
+    assert detect_format(write("notes.jsonl", '{"abstract": "@misc{x, is text here"}\n')) == "jsonl"
+
+
+def test_ris_abstracts_over_several_lines_years_that_are_no_number_and_a_record_without_its_end(write, split):
+    text = ("TY  - JOUR\nID  - two-ab\nTI  - Split abstract\nAB  - First half.\nAB  - Second half.\nPY  - n.d.\n"
+            "ER  - \n\nTY  - JOUR\nTI  - Runs on\nAB  - No end line.\nTY  - JOUR\nTI  - Next\nAB  - Next.\nER  - \n")
+    papers, rejected = split(read_corpus(write("more.ris", text)))
+    (paper,) = papers
+    assert (paper.abstract, paper.year) == ("First half. Second half.", None)
+    assert [(r.line, r.reason) for r in rejected] == [(9, "RIS record has a second TY line before its ER line")]
+    bib = "@article{k, title={T}, abstract={A.}, year={in press}}\n"
+    (paper,), _ = split(read_corpus(write("press.bib", bib)))
+    assert paper.year is None

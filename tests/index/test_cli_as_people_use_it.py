@@ -99,8 +99,13 @@ def test_a_build_smaller_than_the_commit_batch_commits_by_time_too(tmp_path):
         sizes.append(len(papers))
         return engine.add(papers)
 
+    papers = [Paper(p["id"], p["title"], p["abstract"]) for p in synthetic_papers(400)]
     try:
-        report = ingest((Paper(p["id"], p["title"], p["abstract"]) for p in synthetic_papers(200)), add)
+        report = ingest(iter(papers[:200]), add)
+        assert sizes[0] == FIRST_CHUNK and sum(sizes) == 200 and len(report.write.added) == 200
+        sizes.clear()
+        resumed = ingest(iter(papers), add)  # a resume: 200 unchanged papers go by fast, unembedded
     finally:
         engine.close()
-    assert sizes[0] == FIRST_CHUNK and sum(sizes) == 200 and len(report.write.added) == 200
+    assert len(resumed.write.unchanged) == 200 and len(resumed.write.added) == 200 and not resumed.stopped
+    assert all(after <= 2 * before for before, after in zip(sizes, sizes[1:])), sizes  # no jump to 4,096

@@ -1,0 +1,115 @@
+"""Passage vectors against whole-abstract vectors, dense only, same model (issue #13's first measurement).
+
+Run: .venv/bin/python -m bench.passages [--work DIR]
+Embeds every SciFact abstract twice, whole (title and text, truncated by the model at 256 word pieces) and as
+passages (index/passages.py: whole sentences, at most 128 word pieces with the title), and prints for the 809
+training claims nDCG@10, R@100 and MRR@10 of: the whole vector, the best passage, the larger of the two, and
+their mean; then related work from a paper (SciFact papers cited by one claim: each one in turn is the
+query, the others the targets) with the query paper whole against the mean over its passages of each one's
+best match. No constant is fitted, so no cross-validation is needed. Vectors are cached in --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import time
+from pathlib import Path
+
+import numpy as np
+
+from abstract_search.data.corpus import collect, read_corpus
+from abstract_search.index.embedder import Embedder
+from abstract_search.index.passages import split_passages
+from abstract_search.search.evaluation import judged, read_qrels, read_queries
+from abstract_search.search.metrics import evaluate, mrr_at
+
+SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
+
+
+def cached(path: Path, make) -> np.ndarray:
+    """Return the array saved at `path`, making and saving it first when absent."""
+    if not path.exists():
+        np.save(path, make())
+    return np.load(path)
+
+
+def ranked(scores: np.ndarray, ids: list[str], depth: int = 100, leave_out: str | None = None) -> list[str]:
+    """Return the ids of the best `depth` scores, best first."""
+    top = np.argpartition(-scores, depth)[: depth + 1]
+    order = top[np.argsort(-scores[top], kind="stable")]
+    return [ids[i] for i in order if ids[i] != leave_out][:depth]
+
+
+def main() -> None:
+    """Print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-passages"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    papers = collect(read_corpus(SCIFACT / "corpus.jsonl")).papers
+    ids = [p.id for p in papers]
+    embedder = Embedder()
+    started = time.perf_counter()
+    pieces = embedder.piece_counts([p.text() for p in papers])
+    split = [split_passages(p.title, p.abstract, embedder.piece_counts) for p in papers]
+    owner = np.repeat(np.arange(len(papers)), [len(s) for s in split])
+    texts = [t for s in split for t in s]
+    print(f"{len(papers)} abstracts: median {int(np.median(pieces))} word pieces; {np.mean(np.array(pieces) > 256):.0%} "
+          f"over 256, {np.mean(np.array(pieces) > 128):.0%} over 128; {len(texts)} passages "
+          f"({len(texts) / len(papers):.2f} per paper), split in {time.perf_counter() - started:.0f} s")
+
+    def timed(name: str, make):
+        began = time.perf_counter()
+        array = cached(args.work / f"{name}.npy", make)
+        return array, time.perf_counter() - began
+
+    whole, whole_s = timed("whole", lambda: embedder.encode([p.text() for p in papers]))
+    passages, passage_s = timed("passages", lambda: embedder.encode(texts))
+    print(f"embedding (0 s when cached): whole {whole_s:.0f} s, passages {passage_s:.0f} s")
+
+    qrels = read_qrels(SCIFACT / "qrels" / "train.tsv")
+    claims = judged(read_queries(SCIFACT / "queries.jsonl"), qrels)
+    queries = embedder.encode_queries(list(claims.values()))
+    runs: dict[str, dict[str, list[str]]] = collections.defaultdict(dict)
+    for claim, q in zip(claims, queries):
+        whole_scores = whole @ q
+        best = np.full(len(papers), -np.inf, dtype=np.float32)
+        np.maximum.at(best, owner, passages @ q)
+        for name, scores in (("whole abstract", whole_scores), ("best passage", best),
+                             ("max(whole, best)", np.maximum(whole_scores, best)),
+                             ("mean(whole, best)", (whole_scores + best) / 2)):
+            runs[name][claim] = ranked(scores, ids)
+    print(f"\nSciFact training claims ({len(claims)}), dense only")
+    print(f"{'paper score':<20}{'nDCG@10':>9}{'R@100':>8}{'MRR@10':>8}")
+    for name, run in runs.items():
+        figures = evaluate(qrels, run)
+        print(f"{name:<20}{figures['ndcg@10']:>9.4f}{figures['recall@100']:>8.4f}{figures['mrr@10']:>8.4f}")
+
+    cited = collections.defaultdict(list)
+    for claim, docs in qrels.items():
+        if claim in claims:
+            cited[claim] = [d for d, g in docs.items() if g > 0]
+    where = {pid: i for i, pid in enumerate(ids)}
+    pairs = [(a, [b for b in docs if b != a]) for docs in cited.values() if len(docs) >= 2 for a in docs]
+    by_paper = collections.defaultdict(list)
+    for i, paper in enumerate(owner):
+        by_paper[paper].append(i)
+    scores_of = {"query whole, papers whole": [], "query passages, papers' best passage (mean)": []}
+    for query_id, targets in pairs:
+        relevant = {t: 1 for t in targets}
+        n = where[query_id]
+        scores_of["query whole, papers whole"].append(mrr_at(ranked(whole @ whole[n], ids, 10, query_id), relevant, 10))
+        rows = passages[by_paper[n]] @ passages.T  # each query passage against every passage
+        best = np.full((len(rows), len(papers)), -np.inf, dtype=np.float32)
+        for r, row in enumerate(rows):
+            np.maximum.at(best[r], owner, row)
+        scores_of["query passages, papers' best passage (mean)"].append(
+            mrr_at(ranked(best.mean(axis=0), ids, 10, query_id), relevant, 10))
+    print(f"\nRelated work from a paper: {len(pairs)} SciFact papers cited with others by one claim, MRR@10 of the others")
+    for name, values in scores_of.items():
+        print(f"{name:<46}{np.mean(values):.4f}")
+
+
+if __name__ == "__main__":
+    main()
