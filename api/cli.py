@@ -35,7 +35,7 @@ from abstract_search.api.cli_common import (
 )
 from abstract_search.api.export import EXPORT_FORMATS, export
 from abstract_search.api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eval_cmd
-from abstract_search.api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd
+from abstract_search.api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd, shard_cmd
 from abstract_search.api.render import print_results
 from abstract_search.search.filters import Filters
 from abstract_search.api.engine import UnknownPaperError
@@ -207,7 +207,7 @@ def serve_cmd(
 
 # Every command, registered here and nowhere else, in the order `abstracts --help` lists them.
 COMMANDS = {"index": index_cmd, "add": index_cmd, "search": search_cmd, "similar": similar_cmd, "show": show_cmd,
-            "stats": stats_cmd, "delete": delete_cmd, "reindex": reindex_cmd, "embed": embed_cmd,
+            "stats": stats_cmd, "delete": delete_cmd, "reindex": reindex_cmd, "shard": shard_cmd, "embed": embed_cmd,
             "eval": eval_cmd, "serve": serve_cmd}
 HELP = {"add": "Add or update papers in an existing index from corpus files; only new or changed papers are "
                "embedded, and a paper already there is left unchanged.",

@@ -158,6 +158,28 @@ def index_cmd(
         run_ingest(list(sources or [bundled_corpus_path()]), settings, fmt, field_map)
 
 
+def shard_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="a new folder for the cluster: its shards and cluster.json")],
+    shards: Annotated[int, typer.Option("--shards", min=2, help="how many shard indexes")],
+    index: IndexOpt = None,
+) -> None:
+    """Split an index into shard indexes by a stable hash of the paper id, copying the stored embeddings
+    (nothing is embedded again); each shard is a normal index folder, named in OUT/cluster.json."""
+    from abstract_search.api.sharding import split_index
+
+    source = open_engine(make_settings(index=index, read_only=True))
+    try:
+        with progress_bar(f"sharding {source.index_dir.name}", source.count()) as advance:
+            manifest = split_index(source, out_dir, shards, advance)
+    except (ValueError, IndexFailure) as exc:
+        fail(str(exc))
+    finally:
+        source.close(save=False)
+    sizes = ", ".join(f"{name} {count}" for name, count in zip(manifest.shards, manifest.counts))
+    out.print(f"cluster {out_dir}: {len(manifest.shards)} shards ({sizes} papers), model {manifest.model}",
+              highlight=False)
+
+
 def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delete")], index: IndexOpt = None) -> None:
     """Delete papers by id; exit 3 if some ids were not found."""
     engine = open_engine(make_settings(index=index))

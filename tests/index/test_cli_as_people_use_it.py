@@ -13,7 +13,8 @@ import pytest
 
 from tests.conftest import ABSTRACTS, cli_env, run_cli
 
-COMMANDS = ("index", "add", "search", "similar", "show", "stats", "delete", "reindex", "embed", "eval", "serve")
+COMMANDS = ("index", "add", "search", "similar", "show", "stats", "delete", "reindex", "shard", "embed", "eval",
+            "serve")
 
 
 def synthetic_papers(count: int) -> list[dict]:
