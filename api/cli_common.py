@@ -13,6 +13,7 @@ from typer.core import TyperOption
 from abstract_search.api.engine import Engine
 from abstract_search.api.settings import Settings, default_index_dir
 from abstract_search.data.text import has_lone_surrogate
+from abstract_search.index.cluster import CLUSTER_FILE
 from abstract_search.index.errors import IndexFailure
 
 # typer (0.29) shows a type after every option, flags too ("--json <bool>"), as if a flag took a value.
@@ -91,7 +92,23 @@ def parse_field_map(text: str | None) -> dict[str, str] | None:
 
 def open_engine(settings: Settings, create: bool = False) -> Engine:
     """Open the engine or exit with the reason."""
+    if (Path(settings.index) / CLUSTER_FILE).exists():
+        fail(f"{settings.index} is a cluster of shard indexes: `add` and `delete` route to its shards; "
+             f"search one shard with --index {Path(settings.index) / 'shard-000'} (serving a cluster as one "
+             "index is not built yet)")
     try:
         return Engine(settings, create=create)
     except IndexFailure as exc:
         fail(str(exc))
+
+
+def open_writable(settings: Settings, create: bool = False):
+    """Open the index to write to: a cluster's shards as one (api/sharding.py), or the engine."""
+    if (Path(settings.index) / CLUSTER_FILE).exists():
+        from abstract_search.api.sharding import Cluster
+
+        try:
+            return Cluster(Path(settings.index), settings)
+        except IndexFailure as exc:
+            fail(str(exc))
+    return open_engine(settings, create=create)

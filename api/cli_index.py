@@ -28,6 +28,7 @@ from abstract_search.api.cli_common import (
     fail,
     make_settings,
     open_engine,
+    open_writable,
     out,
     parse_field_map,
 )
@@ -78,8 +79,9 @@ def stop_on_ctrl_c(index_dir: Path) -> Iterator[Callable[[], bool]]:
 
 
 def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
-    """Index sources into the engine and print a summary; exit 3 if records were skipped, 130 on Ctrl-C."""
-    engine = open_engine(settings, create=True)
+    """Index sources into the engine (or a cluster's shards) and print a summary; exit 3 if records were
+    skipped, 130 on Ctrl-C."""
+    engine = open_writable(settings, create=True)
     options = {"capture_year": settings.capture_year, "field_map": parse_field_map(field_map)}
     skipped_total = 0
     try:
@@ -151,7 +153,7 @@ def index_cmd(
     if ctx.info_name == "add":
         if not sources and not from_embeddings:
             fail("give the corpus files to add, e.g. abstracts add new_papers.jsonl")
-        open_engine(settings).close()  # adding needs an index to exist
+        open_writable(settings).close(save=False)  # adding needs an index (or a cluster) to exist
     if from_embeddings:
         run_from_embeddings(from_embeddings, settings)
     else:
@@ -181,8 +183,8 @@ def shard_cmd(
 
 
 def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delete")], index: IndexOpt = None) -> None:
-    """Delete papers by id; exit 3 if some ids were not found."""
-    engine = open_engine(make_settings(index=index))
+    """Delete papers by id (from a cluster: each from its shard); exit 3 if some ids were not found."""
+    engine = open_writable(make_settings(index=index))
     try:
         deleted, missing = engine.delete(ids)
     except IndexFailure as exc:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from abstract_search.api.engine import Engine
 from abstract_search.api.settings import Settings
+from abstract_search.data.ids import lookup_ids
+from abstract_search.data.paper import Paper
 from abstract_search.index.cluster import CLUSTER_FILE, ClusterManifest, shard_name, shard_of
 from abstract_search.index.errors import IndexFailure
+from abstract_search.index.writer import WriteReport
 
 BATCH = 4096  # papers read from the source at a time
 
@@ -53,3 +56,66 @@ def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[i
                                source=str(source.index_dir))
     manifest.save(out)
     return manifest
+
+
+class Cluster:
+    """The shards of a cluster, written as one index: each paper goes to the shard its id hashes to."""
+
+    def __init__(self, folder: Path, settings: Settings):
+        self.index_dir = Path(folder)
+        self.manifest = ClusterManifest.load(self.index_dir)
+        shards = len(self.manifest.shards)
+        self.route = lambda paper_id: shard_of(paper_id, shards)
+        self.shards = [Engine(settings.model_copy(update={"index": folder}))
+                       for folder in self.manifest.shard_dirs(self.index_dir)]
+
+    @property
+    def model_name(self) -> str:
+        """Return the model every shard was built with."""
+        return self.shards[0].model_name
+
+    def count(self) -> int:
+        """Return how many papers the shards hold together."""
+        return sum(shard.count() for shard in self.shards)
+
+    def stats(self) -> dict:
+        """Return the shards' index types (all the other figures are per shard)."""
+        return {"index_type": ", ".join(sorted({shard.stats()["index_type"] for shard in self.shards}))}
+
+    def add(self, papers: Sequence[Paper]) -> WriteReport:
+        """Add or update papers, each in its shard, one durable batch per shard."""
+        report = WriteReport()
+        for number, batch in self._routed(papers, lambda paper: paper.id).items():
+            report.merge(self.shards[number].add(batch))
+        return report
+
+    def delete(self, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete papers by id from their shards; return (deleted, not found)."""
+        deleted: list[str] = []
+        missing: list[str] = []
+        for number, batch in self._routed(ids, lambda paper_id: lookup_ids(paper_id)[-1]).items():
+            gone, absent = self.shards[number].delete(batch)
+            deleted += gone
+            missing += absent
+        return deleted, missing
+
+    def _routed(self, items: Sequence, key) -> dict[int, list]:
+        """Return the items grouped by the shard their id hashes to."""
+        routed: dict[int, list] = {}
+        for item in items:
+            routed.setdefault(self.route(key(item)), []).append(item)
+        return routed
+
+    def save(self) -> None:
+        """Save every shard's derived files, then the cluster manifest with the new counts."""
+        for shard in self.shards:
+            shard.save()
+        self.manifest.counts = [shard.count() for shard in self.shards]
+        self.manifest.save(self.index_dir)
+
+    def close(self, save: bool = True) -> None:
+        """Save (unless told not to) and release every shard."""
+        if save:
+            self.save()
+        for shard in self.shards:
+            shard.close(save=False)

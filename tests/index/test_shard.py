@@ -65,3 +65,27 @@ def test_the_hash_is_stable_and_spreads(paper_id):
 def test_the_routing_of_known_ids_never_changes():
     """A changed hash would send papers of existing clusters to the wrong shard: pin some answers."""
     assert [shard_of(i, 7) for i in ("2503.19092", "a/b", "ünïcode id")] == [0, 5, 3]
+
+
+def test_add_and_delete_against_a_cluster_route_each_paper_to_its_shard(bundled_index, tmp_path):
+    out = tmp_path / "cluster"
+    run_cli("shard", "--index", str(bundled_index), "--shards", "2", "--out", str(out), check=True)
+    new = [{"id": f"routed-{i}", "title": f"Routed paper {i} on LLM judges",
+            "abstract": f"A study {i} of routing papers on LLM judges to their shard."} for i in range(6)]
+    source = tmp_path / "new.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in new), encoding="utf-8")
+    added = run_cli("add", str(source), "--index", str(out), check=True)
+    assert "6 added, 0 updated, 0 unchanged, 0 skipped" in added.stdout and "56 papers" in added.stdout
+    again = run_cli("add", str(source), "--index", str(out), check=True)
+    assert "0 added, 0 updated, 6 unchanged" in again.stdout  # found again in the shard it was routed to
+    for paper in new:
+        shown = run_cli("show", paper["id"], "--index", str(out / f"shard-{shard_of(paper['id'], 2):03d}"))
+        assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == paper["id"]
+    assert sum(json.loads((out / CLUSTER_FILE).read_text())["counts"]) == 56
+    gone = run_cli("delete", "routed-0", "routed-1", "no-such-paper", "--index", str(out))
+    assert gone.returncode == 3 and "deleted 2 papers, 1 not found" in gone.stdout
+    shard = out / f"shard-{shard_of('routed-0', 2):03d}"
+    assert run_cli("show", "routed-0", "--index", str(shard)).returncode == 1
+    assert sum(json.loads((out / CLUSTER_FILE).read_text())["counts"]) == 54
+    refused = run_cli("search", "LLM judges", "--index", str(out))
+    assert refused.returncode == 1 and "is a cluster of shard indexes" in refused.stderr
