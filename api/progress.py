@@ -65,7 +65,7 @@ def progress_lines(label: str, total: int | None, unit: str) -> Iterator[Callabl
     def line(final: bool = False) -> None:
         elapsed = max(time.monotonic() - started, 1e-9)
         rate = done / elapsed
-        of = done if final or total is None else max(total, done)
+        of = done if final else None if total is None else max(total, done)  # unknown total: no "n/n (100%)"
         counted = f"{done:,}/{of:,} {unit} ({100 * done / of:.0f}%)" if of else f"{done:,} {unit}"
         left = "" if final or not total or not rate else f", about {_duration((of - done) / rate)} left"
         tail = f" in {_duration(elapsed)}" if final else ""

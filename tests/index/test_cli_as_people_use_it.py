@@ -110,3 +110,18 @@ def test_a_build_smaller_than_the_commit_batch_commits_by_time_too(tmp_path):
         engine.close()
     assert len(resumed.write.unchanged) == 200 and len(resumed.write.added) == 200 and not resumed.stopped
     assert all(after <= 2 * before for before, after in zip(sizes, sizes[1:])), sizes  # no jump to 4,096
+
+
+def test_progress_lines_of_an_unknown_total_count_without_claiming_a_percentage(monkeypatch, capsys):
+    from abstract_search.api import progress
+
+    monkeypatch.setattr(progress, "LINE_EVERY_S", 0.0)  # a line at every step
+    with progress.progress_lines("indexing refs.bib", None, "papers") as advance:
+        advance(5)
+        advance(7)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("indexing refs.bib: 5 papers, ") and "%" not in lines[0]  # not "5/5 (100%)"
+    assert lines[-1].startswith("indexing refs.bib: 12/12 papers (100%)")
+    with progress.progress_lines("indexing a.jsonl", 20, "papers") as advance:
+        advance(5)
+    assert capsys.readouterr().err.splitlines()[0].startswith("indexing a.jsonl: 5/20 papers (25%)")
