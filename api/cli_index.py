@@ -108,7 +108,7 @@ def run_ingest(sources: list[Path], settings: Settings, fmt, field_map) -> None:
         engine.close()
         fail(str(exc))
     out.print(f"index {engine.index_dir}: {engine.count()} papers, model {engine.model_name}, "
-              f"{engine.stats()['index_type']} index", highlight=False)
+              f"{engine.index_type} index", highlight=False)
     engine.close()
     if skipped_total:
         raise typer.Exit(EXIT_SKIPPED)

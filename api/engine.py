@@ -149,14 +149,12 @@ class Engine:
     def stats(self) -> dict:
         """Return what the index holds and how it was built."""
         manifest = Manifest.load_if_whole(self.index_dir)
-        with self.reader.reading() as vectors:
-            index_type = vectors.index_type
         return {
             "index": str(self.index_dir),
             "count": self.store.count(),
             "model": self.store.model(),
             "dimension": self.store.dimension(),
-            "index_type": index_type,
+            "index_type": self.index_type,
             "generation": self.store.generation(),
             "created_at": self.store.get_meta("created_at"),
             "built_at": manifest.built_at if manifest else None,
@@ -164,6 +162,12 @@ class Engine:
             "modes": [mode for mode in MODES if RETRIEVERS[mode].needs_reranker <= bool(self.reranker_for(None))],
             "categories": self.categories(),
         }
+
+    @property
+    def index_type(self) -> str:
+        """Return the type of the FAISS index being served (flat, hnsw, ...)."""
+        with self.reader.reading() as vectors:
+            return vectors.index_type
 
     def categories(self) -> list[dict]:
         """Return the index's categories with their paper counts, counted again only after a commit (the

@@ -23,16 +23,12 @@ LINE_EVERY_S = 10.0  # how often a progress line is written when stderr is not a
 
 
 @contextmanager
-def progress_bar(label: str, total: int | None = None, show: bool = True,
-                 unit: str = "papers") -> Iterator[Callable[[int], None]]:
+def progress_bar(label: str, total: int | None = None, unit: str = "papers") -> Iterator[Callable[[int], None]]:
     """Show progress on stderr while the block runs; yield the callback that advances it by n items.
 
     A total that turns out wrong (a file's line count includes blank lines) is corrected at the end, so
     the last figure is never "2000/2001".
     """
-    if not show:
-        yield lambda n: None
-        return
     if not sys.stderr.isatty():
         with progress_lines(label, total, unit) as advance:
             yield advance

@@ -16,6 +16,14 @@ from abstract_search.index.writer import WriteReport
 BATCH = 4096  # papers read from the source at a time
 
 
+def by_shard(items: Sequence, id_of: Callable[[object], str], shards: int) -> dict[int, list]:
+    """Return the items grouped by the shard their paper id hashes to, in their order."""
+    routed: dict[int, list] = {}
+    for item in items:
+        routed.setdefault(shard_of(id_of(item), shards), []).append(item)
+    return routed
+
+
 def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[int], None] = lambda n: None
                 ) -> ClusterManifest:
     """Write `shards` normal index folders under `out` holding the source's papers and embeddings (nothing is
@@ -25,8 +33,8 @@ def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[i
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         done = (out / CLUSTER_FILE).exists()
-        raise IndexFailure(f"{out} is not empty; give a new folder for the cluster" + (
-            "" if done else " (a stopped `abstracts shard` leaves no cluster.json: remove the folder and run it again)"))
+        stopped = "" if done else " (a stopped `abstracts shard` leaves no cluster.json: remove the folder and run it again)"
+        raise IndexFailure(f"{out} is not empty; give a new folder for the cluster{stopped}")
     model, dimension = source.store.model(), source.store.dimension()
     if model is None:
         raise IndexFailure(f"the index {source.index_dir} holds no papers: there is nothing to shard")
@@ -37,13 +45,9 @@ def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[i
     try:
         for nums, vectors in source.store.vectors_since(-1, BATCH):
             papers = source.store.papers_by_num([int(n) for n in nums])
-            routed: list[list[int]] = [[] for _ in range(shards)]
-            for row, num in enumerate(nums):
-                if int(num) in papers:
-                    routed[shard_of(papers[int(num)].id, shards)].append(row)
-            for target, rows in zip(targets, routed):
-                if rows:
-                    target.add_embedded([papers[int(nums[r])] for r in rows], vectors[rows])
+            rows = [row for row, num in enumerate(nums) if int(num) in papers]
+            for number, routed in by_shard(rows, lambda row: papers[int(nums[row])].id, shards).items():
+                targets[number].add_embedded([papers[int(nums[r])] for r in routed], vectors[routed])
             on_progress(len(nums))
         counts = []
         for target in targets:
@@ -64,8 +68,6 @@ class Cluster:
     def __init__(self, folder: Path, settings: Settings):
         self.index_dir = Path(folder)
         self.manifest = ClusterManifest.load(self.index_dir)
-        shards = len(self.manifest.shards)
-        self.route = lambda paper_id: shard_of(paper_id, shards)
         self.shards = [Engine(settings.model_copy(update={"index": folder}))
                        for folder in self.manifest.shard_dirs(self.index_dir)]
 
@@ -78,14 +80,15 @@ class Cluster:
         """Return how many papers the shards hold together."""
         return sum(shard.count() for shard in self.shards)
 
-    def stats(self) -> dict:
-        """Return the shards' index types (all the other figures are per shard)."""
-        return {"index_type": ", ".join(sorted({shard.stats()["index_type"] for shard in self.shards}))}
+    @property
+    def index_type(self) -> str:
+        """Return the shards' FAISS index types."""
+        return ", ".join(sorted({shard.index_type for shard in self.shards}))
 
     def add(self, papers: Sequence[Paper]) -> WriteReport:
         """Add or update papers, each in its shard, one durable batch per shard."""
         report = WriteReport()
-        for number, batch in self._routed(papers, lambda paper: paper.id).items():
+        for number, batch in by_shard(papers, lambda paper: paper.id, len(self.shards)).items():
             report.merge(self.shards[number].add(batch))
         return report
 
@@ -93,18 +96,11 @@ class Cluster:
         """Delete papers by id from their shards; return (deleted, not found)."""
         deleted: list[str] = []
         missing: list[str] = []
-        for number, batch in self._routed(ids, lambda paper_id: lookup_ids(paper_id)[-1]).items():
+        for number, batch in by_shard(ids, lambda paper_id: lookup_ids(paper_id)[-1], len(self.shards)).items():
             gone, absent = self.shards[number].delete(batch)
             deleted += gone
             missing += absent
         return deleted, missing
-
-    def _routed(self, items: Sequence, key) -> dict[int, list]:
-        """Return the items grouped by the shard their id hashes to."""
-        routed: dict[int, list] = {}
-        for item in items:
-            routed.setdefault(self.route(key(item)), []).append(item)
-        return routed
 
     def save(self) -> None:
         """Save every shard's derived files, then the cluster manifest with the new counts."""

@@ -310,6 +310,11 @@ class Store:
                                  "GROUP BY value ORDER BY papers DESC, value LIMIT ?", (limit,)).fetchall()
         return [(str(name), int(count)) for name, count in rows]
 
+    def stored_by_num(self, nums: Sequence[int]) -> dict[int, tuple[np.ndarray, Paper]]:
+        """Return (embedding, paper) for each of these vector ids that still exists, read together."""
+        return {row[0]: (np.frombuffer(row[1], dtype=np.float32), _paper_from_row(row[2:]))
+                for row in self._rows_in(f"num, embedding, {self.columns}", "num", (int(n) for n in nums))}
+
     def stored_paper(self, paper_id: str) -> tuple[int, np.ndarray, Paper] | None:
         """Return (vector id, embedding, paper) of one stored paper, read together, or None."""
         row = self.conn.execute(f"SELECT num, embedding, {self.columns} FROM papers WHERE id = ?",

@@ -129,20 +129,22 @@ class Searcher:
                     return Results(query=label, total=max(scope.total, 0), note=note, offset=asked.offset)
                 sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
                 ranked = RETRIEVERS[mode](sources).rank(asked, scope)[: asked.want]
-                papers = self.store.papers_by_num([n for n, _ in ranked[asked.offset:]])
-                embeddings = self.store.vectors_of(list(papers))
+                stored = self.store.stored_by_num([n for n, _ in ranked[asked.offset:]])
                 if self.store.generation() == generation:
                     break  # nothing was committed meanwhile: the store and FAISS answered as one snapshot
-        return self.page(asked, label, ranked, papers, embeddings, scope.total)
+        return self.page(asked, label, ranked, stored, scope.total)
 
-    def page(self, asked: Query, label: str, ranked: list[tuple[int, float]], papers: dict[int, Paper],
-             embeddings: dict[int, np.ndarray], total: int) -> Results:
+    def page(self, asked: Query, label: str, ranked: list[tuple[int, float]],
+             stored: dict[int, tuple[np.ndarray, Paper]], total: int) -> Results:
         """Return the page of hits asked for, each with its match evidence, and whether a next page is worth it."""
         vector = np.asarray(asked.vector, dtype=np.float32).reshape(-1)
         terms = query_term_set(asked.text) if not asked.label else None  # a set of papers: cosine alone
-        hits = [Hit(papers[n], score, label, float(embeddings[n] @ vector), term_share(terms, papers[n]),
-                    len(terms or ()))
-                for n, score in ranked[asked.offset:] if n in papers and n in embeddings]  # one deleted now: skipped
+        hits = []
+        for n, score in ranked[asked.offset:]:
+            if n not in stored:  # deleted just now: skipped
+                continue
+            embedding, paper = stored[n]
+            hits.append(Hit(paper, score, label, float(embedding @ vector), term_share(terms, paper), len(terms or ())))
         more = (len(ranked) >= asked.want and asked.want < total and asked.offset + asked.k <= self.max_offset
                 and any(hit.level != "weak" for hit in hits))
         return Results(query=label, hits=hits, total=total, offset=asked.offset, more=more)
