@@ -34,9 +34,10 @@ def checked_mode(mode: str | None, reranker: str | None) -> str:
         fail(str(exc))
 
 
-def default_eval_index(corpus: Path, model: str | None, backend: str) -> Path:
-    """Return a per-user cache directory for an index of this corpus file, model and backend."""
-    key = hashlib.sha256(f"{corpus.resolve()}|{model or ''}|{backend}".encode()).hexdigest()[:16]
+def default_eval_index(corpus: Path, model: str | None, backend: str, passages: bool = True) -> Path:
+    """Return a per-user cache directory for an index of this corpus file, model, backend and vectors kept."""
+    vectors = "passages" if passages else "whole"
+    key = hashlib.sha256(f"{corpus.resolve()}|{model or ''}|{backend}|{vectors}".encode()).hexdigest()[:16]
     return Path(platformdirs.user_cache_dir("abstract-search")) / "eval" / f"{corpus.stem}-{key}"
 
 
@@ -59,7 +60,7 @@ def eval_cmd(
     except (OSError, UnicodeDecodeError, EvalInputError) as exc:
         fail(str(exc))
     settings = make_settings(model=model, device=device, backend=backend)
-    settings.index = index or default_eval_index(corpus, model, settings.backend)
+    settings.index = index or default_eval_index(corpus, model, settings.backend, settings.passages)
     engine = open_engine(settings, create=True)
     try:
         # Unchanged papers are recognised by their hash, so reusing an index costs a read of the corpus only.

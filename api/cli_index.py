@@ -40,6 +40,7 @@ from abstract_search.data.paper import Paper, Rejected
 from abstract_search.index.errors import IndexFailure
 from abstract_search.api.progress import progress_bar
 from abstract_search.index.ingest import count_records, ingest
+from abstract_search.index.passages import SCHEME
 from abstract_search.index.shards import read_manifest, read_shards
 
 
@@ -123,8 +124,8 @@ def run_from_embeddings(folder: Path, settings: Settings) -> None:
     engine = open_engine(make_settings(**{**settings.model_dump(), "model": shards.model}), create=True)
     added = updated = unchanged = 0
     with progress_bar(f"indexing {folder.name}") as advance:
-        for papers, vectors in read_shards(folder):
-            report = engine.add_embedded(papers, vectors)
+        for papers, vectors, passages in read_shards(folder):
+            report = engine.add_embedded(papers, vectors, passages)
             added, updated, unchanged = added + len(report.added), updated + len(report.updated), unchanged + len(report.unchanged)
             advance(len(papers))
     engine.save()
@@ -198,9 +199,22 @@ def delete_cmd(ids: Annotated[list[str], typer.Argument(help="paper ids to delet
         raise typer.Exit(EXIT_SKIPPED)
 
 
-def reindex_cmd(index: IndexOpt = None, index_type: IndexTypeOpt = None) -> None:
-    """Rebuild the FAISS index from the stored embeddings (no embedding), optionally as another type."""
-    engine = open_engine(make_settings(index=index))
+def reindex_cmd(
+    index: IndexOpt = None,
+    index_type: IndexTypeOpt = None,
+    passages: Annotated[bool, typer.Option("--passages", help="embed every paper's passages once (an index made before passage vectors); resumable")] = False,
+    batch_size: BatchOpt = None,
+    device: DeviceOpt = None,
+    backend: BackendOpt = None,
+) -> None:
+    """Rebuild the FAISS index from the stored embeddings (no embedding), optionally as another type; with
+    --passages, first give every paper passage vectors, so the tail of a long abstract counts."""
+    engine = open_engine(make_settings(index=index, batch_size=batch_size, device=device, backend=backend))
+    if passages:
+        migrate_passages(engine)
+        if index_type is None:
+            engine.close()
+            return
     try:
         vectors = engine.reindex(index_type)
     except (ValueError, IndexFailure) as exc:
@@ -208,6 +222,31 @@ def reindex_cmd(index: IndexOpt = None, index_type: IndexTypeOpt = None) -> None
     out.print(f"index {engine.index_dir}: rebuilt {vectors.index_type} index of {vectors.count} papers "
               "from the stored embeddings", highlight=False)
     engine.close()
+
+
+def migrate_passages(engine) -> None:
+    """Embed the passages of every paper that lacks them, in durable batches, with progress; Ctrl-C stops
+    after the batch being written (exit 130) and a rerun goes on from there."""
+    try:
+        if not engine.writer.start_passages():
+            out.print(f"index {engine.index_dir}: every paper already has passage vectors ({SCHEME})", highlight=False)
+            return
+        with stop_on_ctrl_c(engine.index_dir) as stopping:
+            with progress_bar("embedding passages", engine.store.count_without_passages()) as advance:
+                report = ingest(engine.store.iter_without_passages(), engine.add_passages,
+                                chunk_size=engine.settings.commit_every, on_progress=advance, should_stop=stopping)
+    except IndexFailure as exc:
+        engine.close()
+        fail(str(exc))
+    left = engine.store.count_without_passages()
+    if report.stopped or left:
+        err.print(f"interrupted: {left} papers of {engine.count()} still lack passage vectors, and searches use "
+                  f"whole-abstract vectors until none does; run `abstracts reindex --passages --index "
+                  f"{engine.index_dir}` again to go on", highlight=False)
+        engine.close()
+        raise typer.Exit(EXIT_INTERRUPTED)
+    out.print(f"index {engine.index_dir}: {engine.count()} papers have passage vectors ({SCHEME}); searches use them",
+              highlight=False)
 
 
 def embed_cmd(
@@ -242,7 +281,7 @@ def embed_cmd(
         with progress_bar(f"embedding {source.name}", len(papers)) as advance:
             written, done = embed_corpus(papers, embedder, out_dir, shard_size, str(source), advance,
                                          ray_address=None if ray in (None, "local") else ray,
-                                         use_ray=ray is not None, workers=workers)
+                                         use_ray=ray is not None, workers=workers, passages=settings.passages)
     except IndexFailure as exc:
         fail(str(exc))
     out.print(f"{source}: {len(papers)} papers in {written + done} shards at {out_dir} "

@@ -57,7 +57,7 @@ class Engine:
         check_model(self.store, self.embedder.name)
         self.reader = IndexReader(self.index_dir, self.store, settings.index_type, mmap=settings.mmap)
         self._writer = None if self.read_only else IndexWriter(self.index_dir, self.embedder, self.store,
-                                                               settings.index_type)
+                                                               settings.index_type, settings.passages)
         self.searcher = Searcher(self.reader, self.embedder, settings.max_offset)
         self._categories: tuple[int, list[dict]] | None = None  # (store generation, counts)
 
@@ -185,10 +185,17 @@ class Engine:
         writer = self.writer
         return self._write(lambda: writer.prepare(papers), writer.commit)
 
-    def add_embedded(self, papers: Sequence[Paper], vectors) -> WriteReport:
-        """Add papers with vectors made elsewhere (by `abstracts embed`), embedding nothing."""
+    def add_embedded(self, papers: Sequence[Paper], vectors, passages: Sequence[bytes | None] | None = None) -> WriteReport:
+        """Add papers with vectors made elsewhere (by `abstracts embed`, or another index with their passage
+        vectors), embedding only the passages the index keeps and none were given for."""
         writer = self.writer
-        return self._write(lambda: writer.prepare(papers, vectors), writer.commit)
+        return self._write(lambda: writer.prepare(papers, vectors, passages), writer.commit)
+
+    def add_passages(self, papers: Sequence[Paper]) -> WriteReport:
+        """Embed and store the passage vectors of these stored papers, as one durable batch (a migration)."""
+        writer = self.writer
+        self._write(lambda: writer.prepare_passages(papers), writer.commit_passages)
+        return WriteReport(updated=[paper.id for paper in papers])
 
     def _write(self, prepare: Callable[[], P], commit: Callable[[P], T]) -> T:
         """Run a write in this process's write thread, below normal CPU priority: prepare it (embed) with no

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     commit_every: int = Field(4096, ge=1, description="papers per durable transaction during a build")
     reranker: str | None = Field(None, description="cross-encoder name or path; when set, hybrid+rerank is the default mode")
     index_type: IndexType | None = Field(None, description="flat, hnsw, hnsw-sq8, ivf, ivf-sq8; default: by corpus size")
+    passages: bool = Field(True, description="a new index also keeps a vector per passage of each abstract, so the tail of a long abstract counts (about 3x the embedding time); an existing index keeps what it has until `abstracts reindex --passages`")
     mmap: bool = Field(False, description="memory-map the vector file so server workers share one copy")
     write_niceness: int = Field(10, ge=0, le=19, description="how far below normal CPU priority writes are embedded, so searches keep the cores (0: not lowered)")
     read_only: bool = Field(False, description="serve and search only, refusing writes; also when the index files refuse writes")

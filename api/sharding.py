@@ -40,14 +40,21 @@ def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[i
         raise IndexFailure(f"the index {source.index_dir} holds no papers: there is nothing to shard")
     out.mkdir(parents=True, exist_ok=True)
     names = [shard_name(i) for i in range(shards)]
+    keeps_passages = source.store.passage_scheme() is not None  # the shards keep what the source keeps
+    if source.store.passage_target() != source.store.passage_scheme():
+        raise IndexFailure(f"the index {source.index_dir} is part way through `abstracts reindex --passages`: "
+                           "finish it first (run it again), then shard")
     targets = [Engine(Settings(index=out / name, model=model, device=source.settings.device,
-                               index_type=source.settings.index_type), create=True) for name in names]
+                               index_type=source.settings.index_type, passages=keeps_passages), create=True)
+               for name in names]
     try:
         for nums, vectors in source.store.vectors_since(-1, BATCH):
             papers = source.store.papers_by_num([int(n) for n in nums])
+            passages = source.store.passages_of([int(n) for n in nums])
             rows = [row for row, num in enumerate(nums) if int(num) in papers]
             for number, routed in by_shard(rows, lambda row: papers[int(nums[row])].id, shards).items():
-                targets[number].add_embedded([papers[int(nums[r])] for r in routed], vectors[routed])
+                targets[number].add_embedded([papers[int(nums[r])] for r in routed], vectors[routed],
+                                             [passages.get(int(nums[r])) for r in routed])
             on_progress(len(nums))
         counts = []
         for target in targets:

@@ -46,6 +46,20 @@ def load_onnx(model_dir: str, quantized: bool, threads: int | None = None):
     return OnnxEncoder(Path(model_dir), quantized=quantized, threads=threads)
 
 
+@lru_cache(maxsize=4)
+def word_piece_counter(load_from: str):
+    """Return the model folder's fast tokenizer without truncation or padding, or None where it has none."""
+    path = Path(load_from) / "tokenizer.json"
+    if not path.is_file():
+        return None
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
 def pick_backend(backend: str | None, device: str, load_from: str) -> str:
     """Return the backend to run: torch on a GPU or for hub names, else ONNX on the CPU."""
     backend = backend or "auto"
@@ -67,7 +81,8 @@ class Embedder:
         self.batch_size = batch_size
         self.backend = pick_backend(backend, self.device, self.source.load_from)
         self.threads = threads
-        self.texts_encoded = 0  # how many texts went through the model; tests count re-embedding
+        self.texts_encoded = 0  # how many whole papers and queries went through the model; tests count re-embedding
+        self.passages_encoded = 0  # how many passages did
         self._onnx = None
         # Queries may run on a faster backend than the papers (int8 queries against fp32 papers).
         self.queries = self
@@ -128,10 +143,20 @@ class Embedder:
         self.texts_encoded += len(texts)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passage texts (index/passages.py) as `encode` does, counted apart from whole papers."""
+        vectors = self.encode(texts)
+        self.texts_encoded -= len(texts)
+        self.passages_encoded += len(texts)
+        return vectors
+
     def piece_counts(self, texts: Sequence[str]) -> list[int]:
         """Return how many word pieces the model's tokenizer makes of each text, special tokens aside."""
         if not texts:
             return []
+        counter = word_piece_counter(self.source.load_from)
+        if counter is not None:  # the fast tokenizer alone: no torch model loaded for counting
+            return [len(e.ids) for e in counter.encode_batch(list(texts), add_special_tokens=False)]
         return [len(ids) for ids in self.model.tokenizer(list(texts), add_special_tokens=False,
                                                          verbose=False)["input_ids"]]
 

@@ -23,3 +23,7 @@ class StoreUnavailableError(IndexFailure):
 
 class ReadOnlyIndexError(IndexFailure):
     """A write was asked of an index served read-only (--read-only, or files that refuse writes)."""
+
+
+class PassageSchemeError(IndexFailure):
+    """The index holds passage vectors of another scheme than this version writes."""

@@ -34,6 +34,7 @@ class Manifest:
     count: int
     generation: int
     pinned: bool = False  # True: the user chose index_type; False: it follows the corpus size
+    passages: str | None = None  # the passage scheme the store's papers all have vectors of (None: whole abstracts)
     normalized: bool = True
     metric: str = "inner_product"
     format_version: int = FORMAT_VERSION
@@ -56,6 +57,8 @@ class Manifest:
         for name, kind in (("model", str), ("index_type", str), ("built_at", str), ("updated_at", str)):
             if not isinstance(getattr(self, name), kind):
                 raise ValueError(f"field {name!r} must be a string")
+        if self.passages is not None and not isinstance(self.passages, str):
+            raise ValueError("field 'passages' must be a string or null")
         for name in ("dimension", "count", "generation"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS papers (
     text_hash TEXT NOT NULL,
     embedding BLOB NOT NULL,
     vec_gen INTEGER NOT NULL,
-    url TEXT
+    url TEXT,
+    passages BLOB
 );
 CREATE INDEX IF NOT EXISTS papers_vec_gen ON papers(vec_gen);
 CREATE INDEX IF NOT EXISTS papers_year ON papers(year);
@@ -67,6 +68,7 @@ LEXICAL_SCHEMA = (
     END""",
 )
 
+PASSAGE_SCHEME_KEY, PASSAGE_PENDING_KEY = "passages", "passages_pending"
 PAPER_COLUMNS = "id, title, abstract, authors, affiliations, date, year, categories, has_code, source, url"
 STORE_FILE = "papers.sqlite"
 
@@ -145,17 +147,22 @@ class Store:
             if not readonly:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
-            has_url = any(row[1] == "url" for row in conn.execute("PRAGMA table_info(papers)"))
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(papers)")}
+            has_url, has_passages = "url" in columns, "passages" in columns
             if not readonly:
                 if not has_url:  # a store made before papers had links: NULL until a paper is written again
                     conn.execute("ALTER TABLE papers ADD COLUMN url TEXT")
                     has_url = True
+                if not has_passages:  # a store made before passage vectors: NULL until `reindex --passages`
+                    conn.execute("ALTER TABLE papers ADD COLUMN passages BLOB")
+                    has_passages = True
                 self._ensure_lexical()
             conn.execute("SELECT count(*) FROM papers").fetchone()
         except sqlite3.DatabaseError as exc:
             raise store_failure(self.path, exc) from exc
         # What reads select: a store made before papers had links, opened read-only, has no url column.
         self.columns = PAPER_COLUMNS if has_url else PAPER_COLUMNS.replace(", url", ", NULL")
+        self._passages = "passages" if has_passages else "NULL"
 
     def has_lexical(self) -> bool:
         """Return whether the store has its full-text (BM25) index."""
@@ -235,6 +242,82 @@ class Store:
                 self._set_meta("model", model)
                 self._set_meta("dimension", str(dimension))
                 self._set_meta("created_at", _now())
+
+    def passage_scheme(self) -> str | None:
+        """Return the passage scheme every stored paper has vectors of, or None (whole-abstract vectors only)."""
+        return self.get_meta(PASSAGE_SCHEME_KEY) or None
+
+    def passage_target(self) -> str | None:
+        """Return the scheme new writes must carry passages of: the index's, or the one a migration is moving to."""
+        return self.get_meta(PASSAGE_PENDING_KEY) or self.passage_scheme()
+
+    def start_passages(self, scheme: str) -> None:
+        """Have every paper carry passage vectors of `scheme`: at once for a new store, else once
+        `set_passages` has given every paper its passages (a migration; another scheme's are dropped)."""
+        with self.transaction():
+            if self.passage_target() == scheme:
+                return
+            if self.get_meta("model") is None or not self.count():
+                self._set_meta(PASSAGE_SCHEME_KEY, scheme)
+                return
+            if self.passage_scheme() not in (None, scheme):
+                self.conn.execute("UPDATE papers SET passages = NULL")
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (PASSAGE_SCHEME_KEY,))
+            self._set_meta(PASSAGE_PENDING_KEY, scheme)
+            self._complete_passages()
+
+    def without_passages(self, after: int, limit: int) -> list[tuple[int, Paper]]:
+        """Return up to `limit` (vector id, paper) of papers past vector id `after` that have no passage
+        vectors yet, in vector id order."""
+        rows = self.conn.execute(f"SELECT num, {self.columns} FROM papers WHERE num > ? AND {self._passages} "
+                                 "IS NULL ORDER BY num LIMIT ?", (after, limit)).fetchall()
+        return [(row[0], _paper_from_row(row[1:])) for row in rows]
+
+    def iter_without_passages(self, page: int = 500) -> Iterator[Paper]:
+        """Yield every paper that has no passage vectors yet, in vector id order, a page of rows at a time."""
+        after = 0
+        while rows := self.without_passages(after, page):
+            yield from (paper for _, paper in rows)
+            after = rows[-1][0]
+
+    def lacking_passages(self, ids: Sequence[str]) -> list[tuple[int, str, Paper]]:
+        """Return (vector id, text hash, paper), read together, of these papers that have no passage vectors."""
+        return [(row[0], row[1], _paper_from_row(row[3:])) for row in
+                self._rows_in(f"num, text_hash, {self._passages} IS NULL, {self.columns}", "id", ids) if row[2]]
+
+    def count_without_passages(self) -> int:
+        """Return how many stored papers have no passage vectors yet."""
+        return self.conn.execute(f"SELECT count(*) FROM papers WHERE {self._passages} IS NULL").fetchone()[0]
+
+    def set_passages(self, items: Sequence[tuple[int, str, bytes]]) -> int:
+        """Store passage vectors for (vector id, text hash, passages) of papers whose text is still that one,
+        in one transaction; when none lacks them then, the pending scheme becomes the index's. Return how many."""
+        with self.transaction():
+            done = 0
+            for num, text_hash, blob in items:
+                done += self.conn.execute("UPDATE papers SET passages = ? WHERE num = ? AND text_hash = ?",
+                                          (blob, num, text_hash)).rowcount
+            self._complete_passages()
+            return done
+
+    def _complete_passages(self) -> None:
+        """Inside a transaction: make a migration's scheme the index's once every paper has its passages."""
+        pending = self.get_meta(PASSAGE_PENDING_KEY)
+        if pending and not self.count_without_passages():
+            self._set_meta(PASSAGE_SCHEME_KEY, pending)
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (PASSAGE_PENDING_KEY,))
+
+    def passages_of(self, nums: Sequence[int]) -> dict[int, bytes]:
+        """Return the stored passage vectors (index/passages.py's form) of these vector ids that have them."""
+        return {num: blob for num, blob in self._rows_in(f"num, {self._passages}", "num", (int(n) for n in nums))
+                if blob is not None}
+
+    def sample_passages(self, limit: int) -> list[tuple[np.ndarray, bytes]]:
+        """Return (embedding, passage vectors) of up to `limit` papers spread evenly over the store."""
+        step = max(1, -(-self.count() // max(limit, 1)))
+        rows = self.conn.execute(f"SELECT embedding, {self._passages} FROM papers WHERE num % ? = 0 AND "
+                                 f"{self._passages} IS NOT NULL LIMIT ?", (step, limit)).fetchall()
+        return [(np.frombuffer(row[0], dtype=np.float32), row[1]) for row in rows]
 
     # --- reads --------------------------------------------------------------
     def count(self) -> int:
@@ -405,6 +488,7 @@ class Store:
         inserts: Sequence[tuple[Paper, np.ndarray]],
         metadata_updates: Sequence[Paper],
         deletes: Sequence[str],
+        passages: dict[str, bytes] | None = None,
     ) -> "Written":
         """Apply one batch in one transaction and say what it changed.
 
@@ -412,20 +496,27 @@ class Store:
         index then only ever sees adds and removes. Everything is decided inside the transaction: the
         vector ids removed are the ones stored at commit time, and a metadata update applies only while
         the stored text is still the one it was checked against (another writer may have changed it since);
-        the updates that no longer apply come back as `stale`, to be embedded and written again.
+        the updates that no longer apply come back as `stale`, to be embedded and written again. So does
+        a paper without `passages` while the index wants them (a migration began since it was embedded).
         """
+        passages = passages or {}
         with self.transaction() as gen:
+            if self.passage_target():
+                stale = [paper for paper, _ in inserts if paper.id not in passages]
+                inserts = [(paper, vector) for paper, vector in inserts if paper.id in passages]
+            else:
+                stale = []
             replaced = [paper.id for paper, _ in inserts]
             removed = self._delete(list(deletes) + replaced, gen)
             self.conn.executemany(
-                f"INSERT INTO papers ({PAPER_COLUMNS}, content_hash, text_hash, embedding, vec_gen) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO papers ({PAPER_COLUMNS}, content_hash, text_hash, embedding, vec_gen, passages) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (*_paper_values(p), p.content_hash(), p.text_hash(), np.asarray(v, np.float32).tobytes(), gen)
+                    (*_paper_values(p), p.content_hash(), p.text_hash(), np.asarray(v, np.float32).tobytes(), gen,
+                     passages.get(p.id))
                     for p, v in inserts
                 ],
             )
-            stale = []
             for paper in metadata_updates:
                 cursor = self.conn.execute(
                     "UPDATE papers SET title=?, abstract=?, authors=?, affiliations=?, date=?, year=?, "

@@ -106,6 +106,7 @@ def save_vectors(index_dir: Path, vectors: VectorIndex, store: Store, generation
         count=vectors.count,
         generation=generation,
         pinned=pinned,
+        passages=store.passage_scheme(),
         built_at=previous.built_at if previous and previous.index_type == vectors.index_type else "",
     )
     manifest.save(index_dir)

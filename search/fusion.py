@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 LEXICAL_WEIGHT = 0.30  # weight of the BM25 z-score for a query whose best dense match has cosine PIVOT
@@ -21,10 +23,18 @@ def zscores(scores: np.ndarray, mean: float, std: float) -> np.ndarray:
     return (np.asarray(scores, dtype=np.float64) - mean) / max(std, 1e-9)
 
 
-def lexical_weight(best_dense_cosine: float) -> float:
-    """Return the weight of BM25 for a query: more when the dense model's best match is weak."""
-    low, high = WEIGHT_RANGE
-    return float(np.clip(LEXICAL_WEIGHT + CONFIDENCE_SLOPE * (PIVOT - best_dense_cosine), low, high))
+@dataclass(frozen=True)
+class Fusion:
+    """The fitted constants of the query-dependent lexical weight (bench/fit_fusion.py fits them)."""
+
+    weight: float = LEXICAL_WEIGHT
+    pivot: float = PIVOT
+    slope: float = CONFIDENCE_SLOPE
+
+    def lexical_weight(self, best_dense: float) -> float:
+        """Return the weight of BM25 for a query: more when the dense model's best match is weak."""
+        low, high = WEIGHT_RANGE
+        return float(np.clip(self.weight + self.slope * (self.pivot - best_dense), low, high))
 
 
 def combine(dense_z: np.ndarray, lexical_z: np.ndarray, weight: float) -> np.ndarray:

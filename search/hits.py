@@ -20,9 +20,11 @@ class Hit:
     paper: Paper
     score: float  # the mode's ranking score: see README, "Scores and match levels"
     query: str
-    cosine: float = 0.0  # the dense cosine of the query (or the set's centroid) and the paper
+    cosine: float = 0.0  # the dense score of the query (or the set's centroid) and the paper: its cosine with
+    # the whole abstract, averaged with its best passage's where the index keeps passages
     share: float | None = None  # the share of the query's terms in the paper (None: a long text, not judged)
     terms: int = 0  # how many content terms the query has
+    passage: tuple[int, int] | None = None  # the [start, end) of the abstract whose passage matched best
 
     @property
     def level(self) -> str:
@@ -32,11 +34,18 @@ class Hit:
     @cached_property
     def _snippet(self) -> Snippet:
         # found on first use, so ranking alone (as in `abstracts eval`) does not pay for it
-        return best_snippet(self.paper.abstract, self.query)
+        whole = best_snippet(self.paper.abstract, self.query)
+        if self.passage is None:
+            return whole
+        # The sentence with most query terms, and among equals (a paraphrase shares none) the one in the
+        # passage that ranked the paper. Every passage is read with the title, so for a query that names the
+        # title the best passage can be any; the sentence holding its words then says more.
+        inside = best_snippet(self.paper.abstract[self.passage[0]:self.passage[1]], self.query)
+        return inside if inside.terms >= whole.terms else whole
 
     @property
     def snippet(self) -> str:
-        """Return the abstract sentence that best matches the query."""
+        """Return the abstract sentence that best matches the query (within the passage that matched, if one did)."""
         return self._snippet.text
 
     @property

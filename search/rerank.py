@@ -46,6 +46,11 @@ class Reranked:
         self.model = sources.reranker
         self.device = sources.embedder.device
 
+    @property
+    def spans(self) -> dict[int, tuple[int, int]]:
+        """Return, by paper, the part of the abstract whose passage matched best in the inner ranking."""
+        return getattr(self.first, "spans", {})
+
     def rank(self, query: Query, scope: Scope) -> list[tuple[int, float]]:
         """Return the inner retriever's head, reordered by cross-encoder score."""
         head = self.first.rank(query, scope)[: max(query.want, RERANK_DEPTH)]

@@ -13,6 +13,7 @@ from abstract_search.index.vector_index import VectorIndex
 from abstract_search.search.dense_stats import DenseStats
 from abstract_search.search.filters import Filters
 from abstract_search.search.lexical import Lexical
+from abstract_search.search.passage_scores import PassageScores
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Sources:
     lexical: Lexical
     dense_stats: DenseStats
     embedder: Embedder
+    passages: PassageScores
     reranker: str | None = None  # a cross-encoder name or path, for the modes that rerank
 
 

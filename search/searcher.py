@@ -10,12 +10,14 @@ import numpy as np
 from abstract_search.data.paper import Paper
 from abstract_search.index.embedder import Embedder
 from abstract_search.index.reader import IndexReader
+from abstract_search.index.vector_index import VectorIndex
 from abstract_search.search.dense_stats import DenseStats
 from abstract_search.search.filters import Filters
 from abstract_search.search.hits import Hit, Results
 from abstract_search.search.match import query_term_set, term_share
 from abstract_search.search.lexical import Lexical
 from abstract_search.search.modes import RETRIEVERS, resolve_mode
+from abstract_search.search.passage_scores import PassageScores
 from abstract_search.search.retrieval import Query, Scope, Sources
 
 
@@ -43,6 +45,7 @@ class Searcher:
         self.embedder = embedder
         self.lexical = Lexical(reader.store)
         self.dense_stats = DenseStats(reader.store)
+        self.passages = PassageScores(reader.store)
 
     def catch_up(self) -> None:
         """Bring the BM25 postings and the dense score moments up to the store now, so that the first
@@ -50,6 +53,8 @@ class Searcher:
         if self.lexical.loaded:  # a process that never searched (a bulk `abstracts add`) skips this
             self.lexical.segments()
             self.dense_stats.moments()
+            if self.passages.active:
+                self.dense_stats.passage_sample()
 
     def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
                mode: str | None = None, reranker: str | None = None) -> Results:
@@ -127,24 +132,33 @@ class Searcher:
                     filters = asked.filters
                     note = filters.why_nothing(self.store) if scope.total <= 0 and filters and filters.active() else None
                     return Results(query=label, total=max(scope.total, 0), note=note, offset=asked.offset)
-                sources = Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, reranker)
-                ranked = RETRIEVERS[mode](sources).rank(asked, scope)[: asked.want]
-                stored = self.store.stored_by_num([n for n, _ in ranked[asked.offset:]])
+                retriever = RETRIEVERS[mode](self.sources(vectors, reranker))
+                ranked = retriever.rank(asked, scope)[: asked.want]
+                shown = [n for n, _ in ranked[asked.offset:]]
+                stored, passages = self.store.stored_by_num(shown), self.passages.read(shown)
                 if self.store.generation() == generation:
                     break  # nothing was committed meanwhile: the store and FAISS answered as one snapshot
-        return self.page(asked, label, ranked, stored, scope.total)
+        return self.page(asked, label, ranked, stored, scope.total, passages, getattr(retriever, "spans", {}))
+
+    def sources(self, vectors: VectorIndex, reranker: str | None = None) -> Sources:
+        """Return what a retriever reads, over the FAISS index being served."""
+        return Sources(self.store, vectors, self.lexical, self.dense_stats, self.embedder, self.passages, reranker)
 
     def page(self, asked: Query, label: str, ranked: list[tuple[int, float]],
-             stored: dict[int, tuple[np.ndarray, Paper]], total: int) -> Results:
-        """Return the page of hits asked for, each with its match evidence, and whether a next page is worth it."""
+             stored: dict[int, tuple[np.ndarray, Paper]], total: int, passages: dict[int, bytes] | None = None,
+             spans: dict[int, tuple[int, int]] | None = None) -> Results:
+        """Return the page of hits asked for, each with its match evidence (its dense score, the same in every
+        mode, and the span of the abstract whose passage matched best where dense evidence ranked it), and
+        whether a next page is worth it."""
+        spans = spans or {}
         vector = np.asarray(asked.vector, dtype=np.float32).reshape(-1)
         terms = query_term_set(asked.text) if not asked.label else None  # a set of papers: cosine alone
-        hits = []
-        for n, score in ranked[asked.offset:]:
-            if n not in stored:  # deleted just now: skipped
-                continue
-            embedding, paper = stored[n]
-            hits.append(Hit(paper, score, label, float(embedding @ vector), term_share(terms, paper), len(terms or ())))
+        shown = [n for n, _ in ranked[asked.offset:] if n in stored]  # one deleted just now is skipped
+        whole = np.array([stored[n][0] @ vector for n in shown], dtype=np.float64)
+        dense, _ = self.passages.rescore(vector, shown, whole, passages or {})
+        scores = dict(ranked[asked.offset:])
+        hits = [Hit(stored[n][1], scores[n], label, float(cosine), term_share(terms, stored[n][1]), len(terms or ()),
+                    spans.get(n)) for n, cosine in zip(shown, dense)]
         more = (len(ranked) >= asked.want and asked.want < total and asked.offset + asked.k <= self.max_offset
                 and any(hit.level != "weak" for hit in hits))
         return Results(query=label, hits=hits, total=total, offset=asked.offset, more=more)

@@ -17,6 +17,7 @@ class Snippet:
 
     text: str
     highlights: tuple[tuple[int, int], ...]
+    terms: int = 0  # how many distinct query terms the sentence holds
 
 
 def best_snippet(abstract: str, query: str) -> Snippet:
@@ -45,4 +46,4 @@ def best_snippet(abstract: str, query: str) -> Snippet:
     if len(best) > MAX_SNIPPET:
         best = best[: MAX_SNIPPET - 1].rsplit(" ", 1)[0] + "…"
     inside = [(a - offset, b - offset) for s, a, b in marks if s == chosen and b - offset <= len(best)]
-    return Snippet(best, tuple(inside))
+    return Snippet(best, tuple(inside), scores[chosen])

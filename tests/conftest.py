@@ -71,3 +71,17 @@ def bench_index(given: Path | None, work: Path) -> Path:
     else:
         run_cli("index", "--index", str(index_dir), check=True)
     return index_dir
+
+
+def as_index_before_passages(index_dir: Path) -> Path:
+    """Make an index look as one built before passage vectors did: no passages column, no scheme recorded."""
+    import sqlite3
+
+    conn = sqlite3.connect(Path(index_dir) / "papers.sqlite")
+    try:
+        conn.execute("ALTER TABLE papers DROP COLUMN passages")
+        conn.execute("DELETE FROM meta WHERE key IN ('passages', 'passages_pending')")
+        conn.commit()
+    finally:
+        conn.close()
+    return Path(index_dir)

@@ -10,7 +10,9 @@ import pytest
 from abstract_search.data.paper import Paper
 from abstract_search.index.batch_embed import embed_corpus
 from abstract_search.index.embedder import Embedder
+from abstract_search.index.passages import SCHEME, Passages
 from abstract_search.index.shards import read_shards
+from abstract_search.index.store import Store
 from tests.conftest import ROOT, cli_json, run_cli
 
 
@@ -27,7 +29,33 @@ def corpus(tmp_path_factory):
 
 def shard_vectors(folder) -> dict[str, np.ndarray]:
     """Return every paper's vector from a shards folder."""
-    return {p.id: v for papers, vectors in read_shards(folder) for p, v in zip(papers, vectors)}
+    return {p.id: v for papers, vectors, _ in read_shards(folder) for p, v in zip(papers, vectors)}
+
+
+def shard_passages(folder) -> dict[str, Passages]:
+    """Return every paper's passage vectors from a shards folder."""
+    return {p.id: Passages.from_bytes(blob, 384) for papers, _, blobs in read_shards(folder)
+            for p, blob in zip(papers, blobs)}
+
+
+def stored_passages(index) -> dict[str, Passages]:
+    """Return every paper's stored passage vectors in an index."""
+    store = Store(index, readonly=True)
+    try:
+        nums = {p.id: store.num_of(p.id) for p in store.iter_papers()}
+        blobs = store.passages_of(list(nums.values()))
+        assert store.passage_scheme() == SCHEME and len(blobs) == len(nums)
+        return {pid: Passages.from_bytes(blobs[num], 384) for pid, num in nums.items()}
+    finally:
+        store.close()
+
+
+def assert_same_passages(a: dict[str, Passages], b: dict[str, Passages]) -> None:
+    """Check two sets of passage vectors cover the same papers with the same spans and near-equal vectors."""
+    assert set(a) == set(b)
+    for pid in a:
+        assert np.array_equal(a[pid].spans, b[pid].spans)
+        assert float(np.min(np.sum(a[pid].vectors * b[pid].vectors, axis=1))) >= 0.999
 
 
 def test_embed_is_resumable_and_indexes_without_embedding(corpus, tmp_path):
@@ -47,6 +75,7 @@ def test_embed_is_resumable_and_indexes_without_embedding(corpus, tmp_path):
         a = cli_json("search", question, "--index", str(from_shards), "--k", "10")
         b = cli_json("search", question, "--index", str(direct), "--k", "10")
         assert [h["id"] for h in a["results"]] == [h["id"] for h in b["results"]]
+    assert_same_passages(stored_passages(from_shards), stored_passages(direct))  # carried, not dropped
 
 
 def test_ray_data_embedding_matches_the_in_process_path(corpus, tmp_path):
@@ -67,3 +96,4 @@ def test_ray_data_embedding_matches_the_in_process_path(corpus, tmp_path):
     assert set(a) == set(b) == {p.id for p in papers}
     cosines = [float(np.dot(a[pid], b[pid])) for pid in a]
     assert min(cosines) >= 0.9999
+    assert_same_passages(shard_passages(local), shard_passages(on_ray))

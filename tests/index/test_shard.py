@@ -10,6 +10,7 @@ import pytest
 
 from abstract_search.api.engine import Engine
 from abstract_search.api.settings import Settings
+from abstract_search.index.passages import SCHEME
 from abstract_search.index.cluster import CLUSTER_FILE, HASH, ClusterManifest, shard_of
 from tests.conftest import cli_json, run_cli
 
@@ -33,8 +34,10 @@ def test_shard_splits_by_the_id_hash_and_copies_the_embeddings(bundled_index, tm
                     assert shard_of(paper.id, 3) == number and paper.id not in seen
                     assert paper == source.get(paper.id)
                     assert np.array_equal(shard.store.embedding_of(paper.id), source.store.embedding_of(paper.id))
+                    here, there = shard.store.num_of(paper.id), source.store.num_of(paper.id)
+                    assert shard.store.passages_of([here])[here] == source.store.passages_of([there])[there]
                     seen.add(paper.id)
-                assert shard.embedder.texts_encoded == 0
+                assert shard.store.passage_scheme() == SCHEME
             finally:
                 shard.close(save=False)
         assert len(seen) == 50

@@ -41,9 +41,13 @@ class PointTrial:
         return bool(self.problems)
 
 
+MIGRATED = 12  # papers in the index `reindex --passages` migrates, in two commits of 6
+
+
 def commands() -> list[str]:
-    """Return the writing commands whose boundaries are killed: add, delete, and reindex to each type."""
-    return ["add", "delete", *(f"reindex:{t}" for t in REINDEX_TYPES)]
+    """Return the writing commands whose boundaries are killed: add, delete, reindex to each type, and the
+    passage migration."""
+    return ["add", "delete", *(f"reindex:{t}" for t in REINDEX_TYPES), "reindex:passages"]
 
 
 def _argv(command: str, index_dir: Path, work: Path, victim: str) -> tuple[list[str], dict[str, dict]]:
@@ -55,6 +59,8 @@ def _argv(command: str, index_dir: Path, work: Path, victim: str) -> tuple[list[
     if command == "delete":
         return ["delete", victim, "--index", str(index_dir)], {}
     _, index_type = command.split(":")
+    if index_type == "passages":
+        return ["reindex", "--passages", "--index", str(index_dir)], {}
     return ["reindex", "--index-type", index_type, "--index", str(index_dir)], {}
 
 
@@ -106,7 +112,32 @@ def kill_at(base_index: Path, work: Path, command: str, point: str) -> PointTria
                            ordered=[groups] if groups else ())
     trial.problems += verdict.problems
     trial.problems += usable(index_dir)
+    if command == "reindex:passages":
+        trial.problems += migration_finishes(index_dir)
     return trial
+
+
+def migration_finishes(index_dir: Path) -> list[str]:
+    """Run `reindex --passages` again after a kill: it must finish, leaving every paper the passages of its text."""
+    from abstract_search.index.passages import SCHEME, Passages, split
+
+    again = _run(["reindex", "--passages", "--index", str(index_dir)], {})
+    if again.returncode != 0:
+        return [f"after the kill, reindex --passages again failed: {again.stderr[-400:]}"]
+    engine = Engine(Settings(index=index_dir))
+    try:
+        if engine.store.passage_scheme() != SCHEME or engine.store.count_without_passages():
+            return [f"after a rerun, the migration is not complete: {engine.store.count_without_passages()} left"]
+        papers = {engine.store.num_of(p.id): p for p in engine.store.iter_papers()}
+        problems = []
+        for num, blob in engine.store.passages_of(list(papers)).items():
+            spans = [tuple(s) for s in Passages.from_bytes(blob, engine.store.dimension()).spans]
+            paper = papers[num]
+            if spans != split(paper.title, paper.abstract, engine.embedder.piece_counts)[1]:
+                problems.append(f"after a rerun, {paper.id} holds the passages of another text")
+        return problems
+    finally:
+        engine.close()
 
 
 def usable(index_dir: Path) -> list[str]:
@@ -146,6 +177,20 @@ def usable(index_dir: Path) -> list[str]:
     return problems
 
 
+def before_passages(bundled_index: Path, work: Path) -> Path:
+    """Return a copy of the bundled index cut to MIGRATED papers, as an index built before passage vectors."""
+    from tests.conftest import as_index_before_passages
+
+    base = copy_index(bundled_index, work / "base-before-passages")
+    engine = Engine(Settings(index=base))
+    try:
+        engine.delete([p.id for p in list(engine.store.iter_papers())[MIGRATED:]])
+        engine.reindex()
+    finally:
+        engine.close()
+    return as_index_before_passages(base)
+
+
 def base_of_type(bundled_index: Path, work: Path, index_type: str) -> Path:
     """Return a copy of the bundled index rebuilt as `index_type` (the bundled index itself for flat)."""
     if index_type == "flat":
@@ -165,7 +210,10 @@ def run_all(bundled_index: Path, work: Path, selected: list[str] | None = None,
     for command in selected or commands():
         slug = command.replace(":", "-")
         start = base_type or ("hnsw" if command == "reindex:flat" else "flat")
-        base = base_of_type(bundled_index, work / slug, start)
+        if command == "reindex:passages":
+            base = before_passages(bundled_index, work / slug)
+        else:
+            base = base_of_type(bundled_index, work / slug, start)
         for number, point in enumerate(boundaries(base, work / slug / "dry", command)):
             trials.append(kill_at(base, work / slug / f"k{number}", command, point))
     return trials

@@ -11,7 +11,8 @@ from abstract_search.index.store import Store
 from abstract_search.index.vector_index import create_vector_index
 from abstract_search.search.dense_stats import DenseStats
 from abstract_search.search.filters import Filters
-from abstract_search.search.fusion import combine, lexical_weight, smooth, zscores
+from abstract_search.search.passage_scores import PassageScores
+from abstract_search.search.fusion import Fusion, combine, smooth, zscores
 from abstract_search.search.hybrid import Hybrid
 from abstract_search.search.retrieval import Query, Scope, Sources
 from abstract_search.search.lexical import Lexical
@@ -23,7 +24,7 @@ def test_zscores_and_combine():
 
 
 def test_lexical_weight_grows_as_the_dense_match_weakens_and_stays_in_range():
-    weights = [lexical_weight(c) for c in (1.0, 0.8, 0.6, 0.4, 0.0)]
+    weights = [Fusion().lexical_weight(c) for c in (1.0, 0.8, 0.6, 0.4, 0.0)]
     assert weights == sorted(weights)
     assert weights[2] == pytest.approx(0.30)
     assert 0.0 < weights[0] and weights[-1] < 1.0
@@ -65,7 +66,7 @@ def tiny(tmp_path):
     index = create_vector_index("flat", 3)
     nums = store.states([r[0] for r in rows])
     index.add(np.array([nums[r[0]].num for r in rows]), np.stack([vectors[r[0]] for r in rows]))
-    hybrid = Hybrid(Sources(store, index, Lexical(store), DenseStats(store), embedder=None))
+    hybrid = Hybrid(Sources(store, index, Lexical(store), DenseStats(store), None, PassageScores(store)))
     yield store, hybrid, {pid: s.num for pid, s in nums.items()}
     store.close()
 
