@@ -37,6 +37,8 @@ from abstract_search.api.export import EXPORT_FORMATS, export
 from abstract_search.api.cli_eval import ModeOpt, RerankerOpt, checked_mode, eval_cmd
 from abstract_search.api.cli_index import delete_cmd, embed_cmd, index_cmd, reindex_cmd, shard_cmd
 from abstract_search.api.render import print_results
+from abstract_search.index.cluster import ClusterManifest
+from abstract_search.index.errors import IndexFailure
 from abstract_search.search.filters import Filters
 from abstract_search.api.engine import UnknownPaperError
 
@@ -173,8 +175,13 @@ def serve_cmd(
                              "a token is never taken on the command line, where `ps` would show it")] = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
+    ray: Annotated[Optional[str], typer.Option(
+        "--ray", help="serve a cluster on Ray Serve: 'local' starts Ray here, else a cluster address (ray://host:10001)")] = None,
+    shards_from: Annotated[Optional[Path], typer.Option(
+        "--shards-from", help="the cluster folder `abstracts shard` made (with --ray)")] = None,
+    replicas: Annotated[int, typer.Option("--replicas", min=1, help="Ray Serve replicas of each shard (with --ray)")] = 1,
 ) -> None:
-    """Serve the HTTP API and the search page."""
+    """Serve the HTTP API and the search page (with --ray, a cluster's shards on Ray Serve, answering as one index)."""
     import os
 
     import uvicorn
@@ -183,6 +190,9 @@ def serve_cmd(
 
     settings = make_settings(index=index, host=host, port=port, api_token_file=token_file, model=model, device=device,
                              read_only=read_only or None)
+    if ray is not None or shards_from is not None:
+        serve_on_ray(settings, ray, shards_from, replicas)
+        return
     engine = open_engine(settings)  # fail here, clearly, if there is no index
     if engine.read_only:
         err.print(f"{settings.index} is served read-only: searches work, writes are answered 403", highlight=False)
@@ -203,6 +213,24 @@ def serve_cmd(
     uvicorn.run("abstract_search.api.app:app_from_env", factory=True, host=settings.host, port=settings.port, workers=workers,
                 log_level="warning", http=GuardedHttpToolsProtocol, ws="none",  # no WebSockets to upgrade to
                 limit_concurrency=settings.max_connections)
+
+
+def serve_on_ray(settings, address: str | None, cluster: Path | None, replicas: int) -> None:
+    """Serve a cluster's shards on Ray Serve behind the same app and page, until interrupted."""
+    if address is None or cluster is None:
+        fail("serving on Ray needs both --ray (local or a cluster address) and --shards-from CLUSTER_DIR "
+             "(a folder made by `abstracts shard`)")
+    try:
+        from abstract_search.api.ray_serve import serve_cluster
+    except ImportError as exc:
+        fail(f"Ray Serve is not installed ({exc}); install it with: pip install 'abstract-search[ray]'")
+    try:
+        ClusterManifest.load(cluster)
+    except IndexFailure as exc:
+        fail(str(exc))
+    err.print(f"serving the cluster {cluster} on Ray Serve ({replicas} replica(s) a shard) at "
+              f"http://{settings.host}:{settings.port}/ (Ctrl-C stops)", highlight=False)
+    serve_cluster(cluster, settings, address, replicas)
 
 
 # Every command, registered here and nowhere else, in the order `abstracts --help` lists them.

@@ -178,6 +178,7 @@ class StatsOut(BaseModel):
     modes: list[str] = Field(description="the retrieval modes this server can run")
     categories: list[CategoryOut] = Field(description="the index's categories, most papers first (500 at most)")
     read_only: bool
+    shards: int | None = Field(None, description="how many shard indexes answer together (a cluster); none for one index")
 
 
 class FieldErrorOut(BaseModel):

@@ -9,7 +9,7 @@ text, median 314 pieces) are longer than 256, so one vector per abstract leaves 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,11 +139,33 @@ def span_of(blob: bytes, passage: int) -> tuple[int, int]:
     return int(start), int(end)
 
 
-def best_passages(query: np.ndarray, blobs: Sequence[bytes], dimension: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return, for each paper's stored passages, its best passage's cosine with the query and which one it is."""
+class BestPassages(Mapping):
+    """By paper, the span of the abstract its best passage read, found only for the papers asked about (a
+    page's ten, not a pool's two hundred)."""
+
+    def __init__(self, keys: Sequence[int], blobs: Sequence[bytes], cosines: np.ndarray, starts: np.ndarray,
+                 counts: np.ndarray):
+        self._at = {key: i for i, key in enumerate(keys)}
+        self._blobs, self._cosines, self._starts, self._counts = blobs, cosines, starts, counts
+
+    def __getitem__(self, key: int) -> tuple[int, int]:
+        i = self._at[key]
+        start = int(self._starts[i])
+        return span_of(self._blobs[i], int(np.argmax(self._cosines[start:start + int(self._counts[i])])))
+
+    def __iter__(self):
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
+def best_passages(query: np.ndarray, keys: Sequence[int], blobs: Sequence[bytes],
+                  dimension: int) -> tuple[np.ndarray, BestPassages]:
+    """Return, for each paper's stored passages, its best passage's cosine with the query, and by key the
+    span of the abstract that passage read."""
     vectors, counts = unpack_many(blobs, dimension)
     cosines = vectors @ np.asarray(query, np.float32).reshape(-1)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     best = np.maximum.reduceat(cosines, starts)
-    which = np.array([int(np.argmax(cosines[a:a + n])) for a, n in zip(starts, counts)], dtype=np.int64)
-    return best.astype(np.float32), which
+    return best.astype(np.float32), BestPassages(keys, blobs, cosines, starts, counts)

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,41 +20,94 @@ SAMPLE = 20000
 PASSAGE_SAMPLE = 1000
 
 
+@dataclass(frozen=True)
+class ScoreSums:
+    """Sums a query's dense-score moments come from: n, the sum and the sum of squares of the scores over a
+    sample of papers. Shards' sums add up to the whole corpus's."""
+
+    n: int
+    total: float
+    squares: float
+
+    @classmethod
+    def combined(cls, parts: Sequence["ScoreSums"]) -> "ScoreSums":
+        """Return the sums over the union of disjoint samples."""
+        return cls(sum(p.n for p in parts), sum(p.total for p in parts), sum(p.squares for p in parts))
+
+    def moments(self) -> tuple[float, float]:
+        """Return (mean, std) of the scores (population std, as numpy's)."""
+        if self.n <= 0:
+            return 0.0, 1.0
+        mean = self.total / self.n
+        return mean, max(self.squares / self.n - mean * mean, 0.0) ** 0.5
+
+
+@dataclass(frozen=True)
+class VectorSums:
+    """The count, sum and sum of outer products of a sample of vectors; shards' sums add up."""
+
+    count: int
+    total: np.ndarray
+    outer: np.ndarray
+
+    @classmethod
+    def combined(cls, parts: Sequence["VectorSums"]) -> "VectorSums":
+        """Return the sums over the union of disjoint samples."""
+        parts = [p for p in parts if p.count]
+        if not parts:
+            return cls(0, np.zeros(1), np.zeros((1, 1)))
+        return cls(sum(p.count for p in parts), sum(p.total for p in parts), sum(p.outer for p in parts))
+
+    def score_sums(self, query: np.ndarray) -> ScoreSums:
+        """Return the sums of the query's inner products with the sampled vectors: q . sum(v) and
+        q' sum(v v') q, so a corpus's moments add up from its shards'."""
+        q = np.asarray(query, dtype=np.float64).reshape(-1)
+        if self.count <= 0 or self.total.shape != q.shape:  # an empty store
+            return ScoreSums(0, 0.0, 0.0)
+        return ScoreSums(self.count, float(q @ self.total), float(q @ self.outer @ q))
+
+
 class DenseStats:
     """Answers: over every stored paper, what are the mean and standard deviation of the query's dense score?"""
 
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
-        self._cached: tuple[int, np.ndarray, np.ndarray] | None = None  # (generation, mean, covariance)
+        self._cached: tuple[int, VectorSums] | None = None
         self._sample: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None  # (gen, whole, passages, starts)
 
     def of(self, query: np.ndarray, passages: bool = False) -> tuple[float, float]:
         """Return (mean, std) of the query vector's inner product with the corpus vectors, or with
         `passages` of its passage-aware score (the mean of the whole-abstract and best-passage cosines)."""
-        q = np.asarray(query, dtype=np.float64).reshape(-1)
-        if passages:
-            _, whole, vectors, starts = self.passage_sample()
-            if len(whole) and whole.shape[1] == q.shape[0]:
-                q32 = q.astype(np.float32)
-                scores = (whole @ q32 + np.maximum.reduceat(vectors @ q32, starts)) / 2
-                return float(scores.mean()), float(scores.std())
-        mean, cov = self.moments()
-        if mean.shape != q.shape:  # an empty store
-            return 0.0, 1.0
-        return float(q @ mean), float(np.sqrt(max(q @ cov @ q, 0.0)))
+        return self.score_sums(query, passages).moments()
 
-    def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the corpus vectors' mean and covariance, estimated again when the store has changed."""
+    def score_sums(self, query: np.ndarray, passages: bool = False) -> ScoreSums:
+        """Return the sums of the query's dense scores over the sample (passage-aware with `passages`)."""
+        if passages:
+            found = self.passage_sums(query)
+            if found.n:
+                return found
+        return self.sums().score_sums(query)
+
+    def passage_sums(self, query: np.ndarray) -> ScoreSums:
+        """Return the sums of the query's passage-aware scores over the sample of papers with passages."""
+        _, whole, vectors, starts = self.passage_sample()
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        if not len(whole) or whole.shape[1] != q.shape[0]:
+            return ScoreSums(0, 0.0, 0.0)
+        scores = ((whole @ q + np.maximum.reduceat(vectors @ q, starts)) / 2).astype(np.float64)
+        return ScoreSums(len(scores), float(scores.sum()), float((scores * scores).sum()))
+
+    def sums(self) -> VectorSums:
+        """Return the sums of the corpus's sampled vectors, drawn again when the store has changed."""
         generation = self.store.generation()
         cached = self._cached
         if cached is None or cached[0] != generation:
             with self._lock:
                 cached = self._cached
                 if cached is None or cached[0] != generation:
-                    cached = (generation, *self._estimate())
-                    self._cached = cached
-        return cached[1], cached[2]
+                    cached = self._cached = (generation, self._estimate())
+        return cached[1]
 
     def passage_sample(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         """Return (generation, whole vectors, passage vectors, first passage row of each paper) of a sample
@@ -75,11 +130,9 @@ class DenseStats:
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         return np.stack([w for w, _ in rows]), vectors, starts
 
-    def _estimate(self) -> tuple[np.ndarray, np.ndarray]:
+    def _estimate(self) -> VectorSums:
         vectors = self.store.sample_vectors(SAMPLE)
         if not len(vectors):
-            return np.zeros(1), np.zeros((1, 1))
+            return VectorSums(0, np.zeros(1), np.zeros((1, 1)))
         vectors = vectors.astype(np.float64)
-        mean = vectors.mean(axis=0)
-        centred = vectors - mean
-        return mean, centred.T @ centred / len(vectors)
+        return VectorSums(len(vectors), vectors.sum(axis=0), vectors.T @ vectors)

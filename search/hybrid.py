@@ -23,6 +23,11 @@ class Candidates:
     best_dense: float  # the best dense score in the pool: how sure the dense model is
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # each paper's best passage, where kept
 
+    def snippet_spans(self, fusion: Fusion) -> dict[int, tuple[int, int]]:
+        """Return the best passages snippets come from: none where BM25 outweighs the dense model (then the
+        snippet is the sentence with most query words)."""
+        return self.spans if fusion.lexical_weight(self.best_dense) < 0.5 else {}
+
     def fuse(self, fusion: Fusion) -> list[tuple[int, float]]:
         """Return (vector id, fused score) pairs, best first."""
         weight = fusion.lexical_weight(self.best_dense)
@@ -51,8 +56,7 @@ class Hybrid:
         found = self.candidates(query, scope)
         if found is None:
             return []
-        # Where BM25 outweighs the dense model, snippets show the sentence with most query words.
-        self.spans = found.spans if self.fusion.lexical_weight(found.best_dense) < 0.5 else {}
+        self.spans = found.snippet_spans(self.fusion)
         return found.fuse(self.fusion)
 
     def candidates(self, query: Query, scope: Scope) -> Candidates | None:
@@ -65,16 +69,16 @@ class Hybrid:
         dense_ids = [int(n) for n in ids[0] if n >= 0 and n not in exclude]
         lexical = self.lexical.scores(query.text, depth, query.filters, also=dense_ids, allowed=allowed)
         pool = list(dict.fromkeys(dense_ids + [n for n, _ in lexical.top if n not in exclude]))
-        found = self.store.vectors_of(pool)
+        rescore = self.passages.active
+        found, passages = self.store.vectors_and_passages_of(pool) if rescore else (self.store.vectors_of(pool), {})
         pool = [n for n in pool if n in found]
         if not pool:
             return None
         matrix = np.stack([found[n] for n in pool])
         vector = np.asarray(query.vector, dtype=np.float32).reshape(-1)
-        rescore = self.passages.active
         dense, spans = matrix @ vector, {}
         if rescore:
-            dense, spans = self.passages.rescore(vector, pool, dense, self.passages.read(pool))
+            dense, spans = self.passages.rescore(vector, pool, dense, passages)
         best = dict(lexical.top)
         bm25 = np.array([best.get(n, lexical.extra.get(n, 0.0)) for n in pool])
         return Candidates(pool, matrix, zscores(dense, *self.stats.of(vector, passages=rescore)),

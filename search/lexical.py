@@ -48,6 +48,24 @@ class LexicalScores:
         return mean, max(self.total_sq / papers - mean * mean, 0.0) ** 0.5
 
 
+@dataclass(frozen=True)
+class TermStats:
+    """The corpus statistics BM25 weighs a query's terms by: live papers, their tokens, each term's
+    document frequency. Shards' statistics add up to the whole corpus's (`combined`)."""
+
+    papers: int = 0
+    tokens: int = 0
+    df: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def combined(cls, parts: Sequence["TermStats"]) -> "TermStats":
+        """Return the statistics of the union of disjoint corpora."""
+        df: Counter = Counter()
+        for part in parts:
+            df.update(part.df)
+        return cls(sum(p.papers for p in parts), sum(p.tokens for p in parts), dict(df))
+
+
 @dataclass
 class Segment:
     """Postings of some papers, with the rows deleted since they were read."""
@@ -106,10 +124,11 @@ class Lexical:
         return self.scores(query, k, filters, allowed=allowed).top
 
     def scores(self, query: str, k: int, filters: Filters | None = None, also: Sequence[int] = (),
-               allowed: np.ndarray | None = None) -> LexicalScores:
+               allowed: np.ndarray | None = None, corpus: TermStats | None = None) -> LexicalScores:
         """Return the k best papers, the BM25 of the papers in `also`, and the score moments, in one pass.
 
-        `allowed` (the vector ids the filters let through) saves resolving `filters` again.
+        `allowed` (the vector ids the filters let through) saves resolving `filters` again. `corpus`, the
+        statistics of a whole corpus this store is a shard of, weighs the terms as one index of it would.
         """
         terms = query_terms(query)
         if not terms:
@@ -117,7 +136,7 @@ class Lexical:
         segments = self.segments()
         if allowed is None and filters is not None and filters.active():
             allowed = filters.allowed_nums(self.store)
-        nums, scores = self._score(segments, terms)
+        nums, scores = self._score(segments, terms, corpus or self._stats(segments, terms))
         if allowed is not None:
             keep = np.isin(nums, allowed)
             nums, scores = nums[keep], scores[keep]
@@ -132,17 +151,32 @@ class Lexical:
             result.extra = dict(zip(asked[hit].tolist(), scores[at[hit]].tolist()))
         return result
 
-    def _score(self, segments: list[Segment], terms: Counter) -> tuple[np.ndarray, np.ndarray]:
+    def term_stats(self, query: str) -> TermStats:
+        """Return this store's statistics for the query's terms (a shard's part of the corpus's)."""
+        terms = query_terms(query)
+        return self._stats(self.segments(), terms) if terms else TermStats()
+
+    def _stats(self, segments: list[Segment], terms: Counter) -> TermStats:
+        """Return the live papers, their tokens and each term's live document frequency."""
+        df = {}
+        for term in terms:
+            df[term] = 0
+            for s in segments:
+                start, end = s.postings.span(term)
+                dead = int(s.dead[s.postings.rows[start:end]].sum()) if s.dead is not None else 0
+                df[term] += end - start - dead
+        return TermStats(sum(s.alive() for s in segments), sum(s.alive_tokens() for s in segments), df)
+
+    def _score(self, segments: list[Segment], terms: Counter, corpus: TermStats) -> tuple[np.ndarray, np.ndarray]:
         """Return the vector ids of every live paper holding a query term, and their BM25 scores."""
-        papers = sum(s.alive() for s in segments)
-        if papers == 0:
+        papers = corpus.papers
+        if papers == 0 or not sum(s.alive() for s in segments):
             return np.array([], np.int64), np.array([], np.float64)
-        average = sum(s.alive_tokens() for s in segments) / papers
+        average = corpus.tokens / papers
         spans = {t: [s.postings.span(t) for s in segments] for t in terms}
         idf = {}
-        for term, ranges in spans.items():
-            df = sum(end - start - (int(s.dead[s.postings.rows[start:end]].sum()) if s.dead is not None else 0)
-                     for s, (start, end) in zip(segments, ranges))
+        for term in spans:
+            df = corpus.df.get(term, 0)
             idf[term] = max(math.log((papers - df + 0.5) / (df + 0.5)), 1e-6)  # FTS5 floors it the same way
         # float32 and in place: scoring is a few passes over the postings of each query term
         title_weight, abstract_weight = (np.float32(w) for w in self.weights)

@@ -8,11 +8,11 @@ and on its second-half questions 0.6548 / 0.6460 / 0.6460 / 0.7008. The mean is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from abstract_search.index.passages import SCHEME, best_passages, span_of
+from abstract_search.index.passages import SCHEME, best_passages
 from abstract_search.index.store import Store
 
 # FAISS finds this many papers by their whole-abstract vectors and passages rescore them. Rescoring the
@@ -41,14 +41,20 @@ class PassageScores:
         return self.store.passages_of(nums) if self.active else {}
 
     def rescore(self, query: np.ndarray, nums: Sequence[int], whole: np.ndarray,
-                found: dict[int, bytes]) -> tuple[np.ndarray, dict[int, tuple[int, int]]]:
-        """Return the papers' dense scores (their whole-abstract cosine `whole`, averaged with their best
-        passage's where they have passages) and, by paper, the span of the abstract that passage read."""
-        scores = np.asarray(whole, np.float64).copy()
-        have = [i for i, n in enumerate(nums) if n in found]
-        if not have:
-            return scores, {}
-        blobs = [found[nums[i]] for i in have]
-        best, which = best_passages(query, blobs, self.store.dimension() or 0)
-        scores[have] = (scores[have] + best) / 2
-        return scores, {nums[i]: span_of(blob, int(w)) for i, blob, w in zip(have, blobs, which)}
+                found: dict[int, bytes]) -> tuple[np.ndarray, Mapping[int, tuple[int, int]]]:
+        """Return the papers' dense scores and best passages' spans (see `rescored`)."""
+        return rescored(query, nums, whole, found, self.store.dimension() or 0)
+
+
+def rescored(query: np.ndarray, nums: Sequence[int], whole: np.ndarray, found: dict[int, bytes],
+             dimension: int) -> tuple[np.ndarray, Mapping[int, tuple[int, int]]]:
+    """Return the papers' dense scores (their whole-abstract cosine `whole`, averaged with their best
+    passage's where `found` holds their stored passages) and, by paper, the span of the abstract that
+    passage read."""
+    scores = np.asarray(whole, np.float64).copy()
+    have = [i for i, n in enumerate(nums) if n in found]
+    if not have:
+        return scores, {}
+    best, spans = best_passages(query, [nums[i] for i in have], [found[nums[i]] for i in have], dimension)
+    scores[have] = (scores[have] + best) / 2
+    return scores, spans

@@ -17,7 +17,7 @@ from abstract_search.search.hits import Hit, Results
 from abstract_search.search.match import query_term_set, term_share
 from abstract_search.search.lexical import Lexical
 from abstract_search.search.modes import RETRIEVERS, resolve_mode
-from abstract_search.search.passage_scores import PassageScores
+from abstract_search.search.passage_scores import PassageScores, rescored
 from abstract_search.search.retrieval import Query, Scope, Sources
 
 
@@ -52,7 +52,7 @@ class Searcher:
         search after a write does not pay for it (a writer calls this after its commit)."""
         if self.lexical.loaded:  # a process that never searched (a bulk `abstracts add`) skips this
             self.lexical.segments()
-            self.dense_stats.moments()
+            self.dense_stats.sums()
             if self.passages.active:
                 self.dense_stats.passage_sample()
 
@@ -147,21 +147,9 @@ class Searcher:
     def page(self, asked: Query, label: str, ranked: list[tuple[int, float]],
              stored: dict[int, tuple[np.ndarray, Paper]], total: int, passages: dict[int, bytes] | None = None,
              spans: dict[int, tuple[int, int]] | None = None) -> Results:
-        """Return the page of hits asked for, each with its match evidence (its dense score, the same in every
-        mode, and the span of the abstract whose passage matched best where dense evidence ranked it), and
-        whether a next page is worth it."""
-        spans = spans or {}
-        vector = np.asarray(asked.vector, dtype=np.float32).reshape(-1)
-        terms = query_term_set(asked.text) if not asked.label else None  # a set of papers: cosine alone
-        shown = [n for n, _ in ranked[asked.offset:] if n in stored]  # one deleted just now is skipped
-        whole = np.array([stored[n][0] @ vector for n in shown], dtype=np.float64)
-        dense, _ = self.passages.rescore(vector, shown, whole, passages or {})
-        scores = dict(ranked[asked.offset:])
-        hits = [Hit(stored[n][1], scores[n], label, float(cosine), term_share(terms, stored[n][1]), len(terms or ()),
-                    spans.get(n)) for n, cosine in zip(shown, dense)]
-        more = (len(ranked) >= asked.want and asked.want < total and asked.offset + asked.k <= self.max_offset
-                and any(hit.level != "weak" for hit in hits))
-        return Results(query=label, hits=hits, total=total, offset=asked.offset, more=more)
+        """Return the page of hits asked for (see `page_of`)."""
+        return page_of(asked, label, ranked, stored, total, passages or {}, spans or {},
+                       self.store.dimension() or 0, self.max_offset)
 
     def scope(self, query: Query) -> Scope:
         """Return the vector ids the query's filters allow (None: all) and how many papers it may return."""
@@ -172,3 +160,22 @@ class Searcher:
             excluded = np.fromiter(query.exclude, dtype=np.int64)
             total -= len(excluded) if allowed is None else int(np.isin(excluded, allowed).sum())
         return Scope(allowed, total)
+
+
+def page_of(asked: Query, label: str, ranked: list[tuple[int, float]], stored: dict[int, tuple[np.ndarray, Paper]],
+            total: int, passages: dict[int, bytes], spans: dict[int, tuple[int, int]], dimension: int,
+            max_offset: int) -> Results:
+    """Return the page of hits asked for, each with its match evidence (its dense score, the same in every
+    mode, and the span of the abstract whose passage matched best where dense evidence ranked it), and
+    whether a next page is worth it. `ranked` and the maps share one key per paper."""
+    vector = np.asarray(asked.vector, dtype=np.float32).reshape(-1)
+    terms = query_term_set(asked.text) if not asked.label else None  # a set of papers: cosine alone
+    shown = [n for n, _ in ranked[asked.offset:] if n in stored]  # one deleted just now is skipped
+    whole = np.array([stored[n][0] @ vector for n in shown], dtype=np.float64)
+    dense, _ = rescored(vector, shown, whole, passages, dimension)
+    scores = dict(ranked[asked.offset:])
+    hits = [Hit(stored[n][1], scores[n], label, float(cosine), term_share(terms, stored[n][1]), len(terms or ()),
+                spans.get(n)) for n, cosine in zip(shown, dense)]
+    more = (len(ranked) >= asked.want and asked.want < total and asked.offset + asked.k <= max_offset
+            and any(hit.level != "weak" for hit in hits))
+    return Results(query=label, hits=hits, total=total, offset=asked.offset, more=more)
