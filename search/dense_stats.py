@@ -74,7 +74,7 @@ class DenseStats:
         self.store = store
         self._lock = threading.Lock()
         self._cached: tuple[int, VectorSums] | None = None
-        self._sample: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None  # (gen, whole, passages, starts)
+        self._sample: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # (gen, (whole, passages, starts))
 
     def of(self, query: np.ndarray, passages: bool = False) -> tuple[float, float]:
         """Return (mean, std) of the query vector's inner product with the corpus vectors, or with
@@ -100,26 +100,25 @@ class DenseStats:
 
     def sums(self) -> VectorSums:
         """Return the sums of the corpus's sampled vectors, drawn again when the store has changed."""
-        generation = self.store.generation()
-        cached = self._cached
-        if cached is None or cached[0] != generation:
-            with self._lock:
-                cached = self._cached
-                if cached is None or cached[0] != generation:
-                    cached = self._cached = (generation, self._estimate())
-        return cached[1]
+        return self._fresh("_cached", lambda: self._estimate())
 
     def passage_sample(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         """Return (generation, whole vectors, passage vectors, first passage row of each paper) of a sample
         of papers, drawn again when the store has changed."""
+        return (self.store.generation(), *self._fresh("_sample", self._draw_passages))
+
+    def _fresh(self, attribute: str, make):
+        """Return what `make` gives, kept in `attribute` for the store generation it was made at; once per
+        generation, however many searches ask at once."""
         generation = self.store.generation()
-        cached = self._sample
+        cached = getattr(self, attribute)
         if cached is None or cached[0] != generation:
             with self._lock:
-                cached = self._sample
+                cached = getattr(self, attribute)
                 if cached is None or cached[0] != generation:
-                    cached = self._sample = (generation, *self._draw_passages())
-        return cached
+                    cached = (generation, make())
+                    setattr(self, attribute, cached)
+        return cached[1]
 
     def _draw_passages(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dimension = self.store.dimension() or 0
