@@ -67,6 +67,12 @@ class RayShards:
         """Return one shard's answer."""
         return self._with_retries(method, lambda: [self.handles[shard].call.remote(method, *args)])[0]
 
+    def some(self, method: str, args_by_shard: dict[int, tuple]) -> dict[int, object]:
+        """Return, by shard, the answers of the shards named, each called with its own arguments at once."""
+        answers = self._with_retries(method, lambda: [self.handles[shard].call.remote(method, *args)
+                                                      for shard, args in args_by_shard.items()])
+        return dict(zip(args_by_shard, answers))
+
     def _with_retries(self, method: str, send) -> list:
         try:  # Serve refuses a blocking wait on the replica's event loop (the app's startup calls from it)
             asyncio.get_running_loop()

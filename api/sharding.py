@@ -44,8 +44,10 @@ def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[i
     if source.store.passage_target() != source.store.passage_scheme():
         raise IndexFailure(f"the index {source.index_dir} is part way through `abstracts reindex --passages`: "
                            "finish it first (run it again), then shard")
+    # each shard keeps the source's index type (an HNSW index split in two stays HNSW) unless one is asked for
+    index_type = source.settings.index_type or source.index_type
     targets = [Engine(Settings(index=out / name, model=model, device=source.settings.device,
-                               index_type=source.settings.index_type, passages=keeps_passages), create=True)
+                               index_type=index_type, passages=keeps_passages), create=True)
                for name in names]
     try:
         for nums, vectors in source.store.vectors_since(-1, BATCH):

@@ -3,7 +3,8 @@ CPUs): queries per second and p50/p99 over HTTP, same queries, same run; and the
 
 Run: .venv/bin/python -m bench.cluster --index DIR [--cluster DIR] [--queries 200] [--clients 4]
 DIR is any index (for the issue's figures, the 124,630 arXiv abstracts: bench/passages_cost.py leaves one in
-its work folder); the cluster is made from it with `abstracts shard --shards 2` unless --cluster names one.
+its work folder); the cluster is made from it with `abstracts shard --shards 2` unless --cluster names one
+(a --cluster folder that does not exist yet is made and kept).
 Each server gets the same arXiv titles as queries from --clients threads, after one warm pass. The merge's
 cost is timed in this process over the same shards (search/gather.py with LocalShards): the router's time
 for a query, its embedding left out, less the slowest shard's time to find its candidates.
@@ -113,9 +114,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     texts = query_texts(args.queries)
-    cluster = args.cluster
-    if cluster is None:
-        cluster = Path(tempfile.mkdtemp(prefix="bench-cluster-")) / "cluster"
+    cluster = args.cluster or Path(tempfile.mkdtemp(prefix="bench-cluster-")) / "cluster"
+    if not (cluster / "cluster.json").exists():
         subprocess.run([str(ABSTRACTS), "shard", "--index", str(args.index), "--shards", "2", "--out", str(cluster)],
                        check=True)
     proc, base = start_server(args.index, {})

@@ -159,6 +159,11 @@ class BestPassages(Mapping):
     def __len__(self) -> int:
         return len(self._at)
 
+    def __reduce__(self):
+        # sent to another process (a shard's answer to the router) as the plain spans, not every blob:
+        # 390 KB a shard a query otherwise, most of what a hybrid query's answer weighed
+        return dict, (dict(self.items()),)
+
 
 def best_passages(query: np.ndarray, keys: Sequence[int], blobs: Sequence[bytes],
                   dimension: int) -> tuple[np.ndarray, BestPassages]:

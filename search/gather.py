@@ -43,6 +43,11 @@ class LocalShards:
         """Return one shard's answer."""
         return getattr(self.shards[shard], method)(*args)
 
+    def some(self, method: str, args_by_shard: dict[int, tuple]) -> dict[int, object]:
+        """Return, by shard, the answers of the shards named, each called with its own arguments at once."""
+        named = list(args_by_shard.items())
+        return dict(zip(args_by_shard, self._pool.map(lambda item: getattr(self.shards[item[0]], method)(*item[1]), named)))
+
 
 class Gather:
     """Searches every shard as one index: the same modes, filters, paging and answers as `Searcher`."""
@@ -104,8 +109,9 @@ class Gather:
     def answer(self, asked: Query, mode: str, reranker: str | None = None, exclude: tuple[str, ...] = ()) -> Results:
         """Scatter the query, merge the shards' candidates into one ranking, and return the page asked for."""
         label = asked.label or asked.text
-        shards = self.shards.each("describe")
-        corpus = TermStats.combined(self.shards.each("term_stats", asked.text)) if mode != DENSE else None
+        prepared = self.shards.each("prepare", asked.text if mode != DENSE else None)
+        shards = [described for described, _ in prepared]
+        corpus = TermStats.combined([stats for _, stats in prepared]) if mode != DENSE else None
         request = ShardRequest(asked.text, np.asarray(asked.vector, np.float32), HYBRID if mode == HYBRID_RERANK else mode,
                                asked.want, asked.filters, exclude, corpus, all(s["passages"] for s in shards))
         parts: list[ShardCandidates] = self.shards.each("candidates", request)
@@ -131,8 +137,9 @@ class Gather:
         count = len(self.shards)
         stored: dict[int, tuple[np.ndarray, Paper]] = {}
         passages: dict[int, bytes] = {}
-        for shard in sorted({key % count for key in keys}):
-            rows, blobs = self.shards.one(shard, "stored", [key // count for key in keys if key % count == shard])
+        asked = {shard: ([key // count for key in keys if key % count == shard],)
+                 for shard in sorted({key % count for key in keys})}
+        for shard, (rows, blobs) in self.shards.some("stored", asked).items():
             stored.update((num * count + shard, row) for num, row in rows.items())
             passages.update((num * count + shard, blob) for num, blob in blobs.items())
         return stored, passages

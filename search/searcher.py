@@ -19,6 +19,7 @@ from abstract_search.search.lexical import Lexical
 from abstract_search.search.modes import RETRIEVERS, resolve_mode
 from abstract_search.search.passage_scores import PassageScores, rescored
 from abstract_search.search.retrieval import Query, Scope, Sources
+from abstract_search.search.threads import single_threaded_numpy_blas
 
 
 # A search that overlaps a commit (its own process's or another worker's) is answered again over the
@@ -46,6 +47,8 @@ class Searcher:
         self.lexical = Lexical(reader.store)
         self.dense_stats = DenseStats(reader.store)
         self.passages = PassageScores(reader.store)
+        self._count: tuple[int, int] | None = None  # (store generation, papers stored)
+        single_threaded_numpy_blas()
 
     def catch_up(self) -> None:
         """Bring the BM25 postings and the dense score moments up to the store now, so that the first
@@ -151,11 +154,19 @@ class Searcher:
         return page_of(asked, label, ranked, stored, total, passages or {}, spans or {},
                        self.store.dimension() or 0, self.max_offset)
 
+    def paper_count(self) -> int:
+        """Return how many papers are stored, counted again only after a commit (SELECT count(*) walks an
+        index of every paper: 0.45 ms a query at 124,630 papers)."""
+        generation = self.store.generation()
+        if self._count is None or self._count[0] != generation:
+            self._count = (generation, self.store.count())
+        return self._count[1]
+
     def scope(self, query: Query) -> Scope:
         """Return the vector ids the query's filters allow (None: all) and how many papers it may return."""
         filters = query.filters
         allowed = filters.allowed_nums(self.store) if filters and filters.active() else None
-        total = len(allowed) if allowed is not None else self.store.count()
+        total = len(allowed) if allowed is not None else self.paper_count()
         if query.exclude:
             excluded = np.fromiter(query.exclude, dtype=np.int64)
             total -= len(excluded) if allowed is None else int(np.isin(excluded, allowed).sum())

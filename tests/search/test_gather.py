@@ -4,6 +4,7 @@ with filters, paging and related work, over 2 and 3 shards (search/gather.py, se
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from abstract_search.index.cluster import ClusterManifest
 from abstract_search.search.filters import Filters
 from abstract_search.search.gather import Gather, LocalShards
 from abstract_search.search.hits import Results
-from abstract_search.search.shard_query import ShardQuery
+from abstract_search.search.shard_query import ShardQuery, ShardRequest
 from tests.conftest import ROOT, run_cli
 
 MODES = ("dense", "lexical", "hybrid")
@@ -130,3 +131,15 @@ def test_reranking_runs_once_over_the_merged_candidates(bundled_index, clusters,
         if difference:
             problems.append((text, difference))
     assert not problems, problems[:3]
+
+
+def test_a_shards_answer_carries_its_candidates_best_passage_spans_not_their_passages(clusters):
+    shard = ShardQuery(Engine(Settings(index=ClusterManifest.load(clusters[2]).shard_dirs(clusters[2])[0],
+                                       read_only=True)).searcher)
+    text = "papers on LLM judges"
+    vector = shard.searcher.embedder.encode_query(text)
+    found = shard.candidates(ShardRequest(text, vector, "hybrid", 10, corpus=shard.term_stats(text), passages=True))
+    assert found.spans and len(found.spans) == len(found.dense)
+    sent = pickle.loads(pickle.dumps(found))  # as Ray sends it to the router
+    assert type(sent.spans) is dict and sent.spans == dict(found.spans)
+    assert len(pickle.dumps(sent.spans)) < 40 * len(sent.spans)  # spans only: no passage vectors ride along
