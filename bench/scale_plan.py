@@ -80,7 +80,7 @@ def writes(source: Engine, papers: int) -> None:
     for at in range(0, len(nums), 4096):
         batch = nums[at:at + 4096]
         found = source.store.papers_by_num(batch)
-        vectors, blobs = source.store.vectors_and_passages_of(batch)
+        vectors, blobs = source.store.vectors_of(batch), source.store.passages_of(batch)
         kept = [n for n in batch if n in found]
         engine.add_embedded([found[n] for n in kept], np.stack([vectors[n] for n in kept]),
                             [blobs.get(n) for n in kept])

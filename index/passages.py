@@ -143,15 +143,15 @@ class BestPassages(Mapping):
     """By paper, the span of the abstract its best passage read, found only for the papers asked about (a
     page's ten, not a pool's two hundred)."""
 
-    def __init__(self, keys: Sequence[int], blobs: Sequence[bytes], cosines: np.ndarray, starts: np.ndarray,
-                 counts: np.ndarray):
+    def __init__(self, keys: Sequence[int], cosines: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+                 span: Callable[[int, int], tuple[int, int]]):
         self._at = {key: i for i, key in enumerate(keys)}
-        self._blobs, self._cosines, self._starts, self._counts = blobs, cosines, starts, counts
+        self._cosines, self._starts, self._counts, self._span = cosines, starts, counts, span
 
     def __getitem__(self, key: int) -> tuple[int, int]:
         i = self._at[key]
         start = int(self._starts[i])
-        return span_of(self._blobs[i], int(np.argmax(self._cosines[start:start + int(self._counts[i])])))
+        return self._span(i, int(np.argmax(self._cosines[start:start + int(self._counts[i])])))
 
     def __iter__(self):
         return iter(self._at)
@@ -165,12 +165,20 @@ class BestPassages(Mapping):
         return dict, (dict(self.items()),)
 
 
+def best_of(query: np.ndarray, keys: Sequence[int], vectors: np.ndarray, counts: np.ndarray,
+            span: Callable[[int, int], tuple[int, int]]) -> tuple[np.ndarray, BestPassages]:
+    """Return, for papers whose passage vectors are stacked in `vectors` (`counts` rows each, in order), each
+    one's best passage's cosine with the query, and by key the span its best passage read (`span(i, j)`: of
+    the i-th paper's j-th passage)."""
+    cosines = vectors @ np.asarray(query, np.float32).reshape(-1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    best = np.maximum.reduceat(cosines, starts)
+    return best.astype(np.float32), BestPassages(keys, cosines, starts, counts, span)
+
+
 def best_passages(query: np.ndarray, keys: Sequence[int], blobs: Sequence[bytes],
                   dimension: int) -> tuple[np.ndarray, BestPassages]:
     """Return, for each paper's stored passages, its best passage's cosine with the query, and by key the
     span of the abstract that passage read."""
     vectors, counts = unpack_many(blobs, dimension)
-    cosines = vectors @ np.asarray(query, np.float32).reshape(-1)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    best = np.maximum.reduceat(cosines, starts)
-    return best.astype(np.float32), BestPassages(keys, blobs, cosines, starts, counts)
+    return best_of(query, keys, vectors, counts, lambda i, j: span_of(blobs[i], j))

@@ -355,15 +355,6 @@ class Store:
         return {num: np.frombuffer(blob, dtype=np.float32)
                 for num, blob in self._rows_in("num, embedding", "num", (int(n) for n in nums))}
 
-    def vectors_and_passages_of(self, nums: Sequence[int]) -> tuple[dict[int, np.ndarray], dict[int, bytes]]:
-        """Return the stored embeddings and passage vectors of these vector ids, read together."""
-        vectors, passages = {}, {}
-        for num, blob, found in self._rows_in(f"num, embedding, {self._passages}", "num", (int(n) for n in nums)):
-            vectors[num] = np.frombuffer(blob, dtype=np.float32)
-            if found is not None:
-                passages[num] = found
-        return vectors, passages
-
     def nums_matching(self, year_min: int | None = None, year_max: int | None = None, author: str | None = None,
                       category: str | None = None, author_exact: bool = False) -> np.ndarray:
         """Return the vector ids of every paper within the year range, by the author and in the category.
@@ -466,6 +457,19 @@ class Store:
         finally:
             self.conn.execute("COMMIT")
         return now, removed, rows
+
+    @contextmanager
+    def passage_rows(self, fetch: int) -> Iterator[tuple[int, Iterator[list[tuple[int, bytes]]]]]:
+        """Yield, inside one read snapshot, the generation and batches of (vector id, passage vectors) of
+        every paper that has them, in vector id order."""
+        self.conn.execute("BEGIN")
+        try:
+            generation = self.generation()
+            cursor = self.conn.execute(f"SELECT num, {self._passages} FROM papers WHERE {self._passages} IS NOT NULL "
+                                       "ORDER BY num")
+            yield generation, iter(lambda: cursor.fetchmany(fetch), [])
+        finally:
+            self.conn.execute("COMMIT")
 
     @contextmanager
     def term_instances(self, fetch: int) -> Iterator[tuple[int, np.ndarray, Iterator[list[tuple]]]]:

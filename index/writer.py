@@ -15,6 +15,7 @@ from abstract_search.index.errors import ModelMismatchError, PassageSchemeError
 from abstract_search.index.atomic import remove_orphans
 from abstract_search.index.manifest import MANIFEST_FILE, Manifest
 from abstract_search.index.passages import SCHEME, encode_passages
+from abstract_search.index.passage_matrix import PASSAGES_FILE, refresh_passage_matrix
 from abstract_search.index.postings import POSTINGS_FILE, refresh_postings
 from abstract_search.index.save_lock import save_lock
 from abstract_search.index.reader import IndexReader
@@ -195,6 +196,7 @@ class IndexWriter:
         with save_lock(self.index_dir):
             vectors = self._serve_rebuilt(reader, self._index_type, self._pinned())
             refresh_postings(self.index_dir, self.store)
+            refresh_passage_matrix(self.index_dir, self.store)
         return vectors
 
     def _serve_rebuilt(self, reader: IndexReader, index_type: str | None, pinned: bool) -> VectorIndex:
@@ -220,7 +222,7 @@ class IndexWriter:
         if self.store.model() is None:
             return
         with save_lock(self.index_dir):
-            for name in (VECTORS_FILE, MANIFEST_FILE, POSTINGS_FILE):
+            for name in (VECTORS_FILE, MANIFEST_FILE, POSTINGS_FILE, PASSAGES_FILE):
                 remove_orphans(self.index_dir / name)  # temporary files of a killed save
             pinned = self._pinned()
             with reader.holding_still() as (vectors, generation):
@@ -232,3 +234,4 @@ class IndexWriter:
             if switch:  # the corpus crossed the size threshold: switch between exact and approximate search
                 self._serve_rebuilt(reader, wanted, pinned)
             refresh_postings(self.index_dir, self.store)  # independent of the vector index type
+            refresh_passage_matrix(self.index_dir, self.store)

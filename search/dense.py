@@ -30,7 +30,6 @@ class Dense:
         if not rescore or not pairs:
             return pairs
         ids = [n for n, _ in pairs]
-        rescored, self.spans = self.passages.rescore(query.vector, ids, np.array([s for _, s in pairs]),
-                                                     self.passages.read(ids))
+        rescored, self.spans = self.passages.rescore(query.vector, ids, np.array([s for _, s in pairs]))
         order = np.argsort(-rescored, kind="stable")
         return [(ids[i], float(rescored[i])) for i in order]

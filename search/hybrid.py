@@ -70,7 +70,7 @@ class Hybrid:
         lexical = self.lexical.scores(query.text, depth, query.filters, also=dense_ids, allowed=allowed)
         pool = list(dict.fromkeys(dense_ids + [n for n, _ in lexical.top if n not in exclude]))
         rescore = self.passages.active
-        found, passages = self.store.vectors_and_passages_of(pool) if rescore else (self.store.vectors_of(pool), {})
+        found = self.store.vectors_of(pool)
         pool = [n for n in pool if n in found]
         if not pool:
             return None
@@ -78,7 +78,7 @@ class Hybrid:
         vector = np.asarray(query.vector, dtype=np.float32).reshape(-1)
         dense, spans = matrix @ vector, {}
         if rescore:
-            dense, spans = self.passages.rescore(vector, pool, dense, passages)
+            dense, spans = self.passages.rescore(vector, pool, dense)
         best = dict(lexical.top)
         bm25 = np.array([best.get(n, lexical.extra.get(n, 0.0)) for n in pool])
         return Candidates(pool, matrix, zscores(dense, *self.stats.of(vector, passages=rescore)),

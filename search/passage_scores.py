@@ -8,11 +8,14 @@ and on its second-half questions 0.6548 / 0.6460 / 0.6460 / 0.7008. The mean is 
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
-from abstract_search.index.passages import SCHEME, best_passages
+from abstract_search.index.passage_matrix import PASSAGES_FILE, PassageMatrix, load_passage_matrix
+from abstract_search.index.passages import SCHEME, best_of, best_passages
 from abstract_search.index.store import Store
 
 # FAISS finds this many papers by their whole-abstract vectors and passages rescore them. Rescoring the
@@ -22,11 +25,13 @@ PASSAGE_POOL = 300
 
 
 class PassageScores:
-    """Rescores candidate papers by their passages, when every paper in the store has them."""
+    """Rescores candidate papers by their passages, when every paper in the store has them: from the
+    memory-mapped passage matrix (index/passage_matrix.py) for the papers it holds, from the store for the rest."""
 
     def __init__(self, store: Store):
         self.store = store
         self._scheme: tuple[int, bool] | None = None  # (generation, whether passages are used)
+        self._matrix: tuple[int, tuple | None, PassageMatrix | None] | None = None  # (generation, file, matrix)
 
     @property
     def active(self) -> bool:
@@ -40,10 +45,48 @@ class PassageScores:
         """Return the stored passage vectors of these papers (none when passages are not in use)."""
         return self.store.passages_of(nums) if self.active else {}
 
-    def rescore(self, query: np.ndarray, nums: Sequence[int], whole: np.ndarray,
-                found: dict[int, bytes]) -> tuple[np.ndarray, Mapping[int, tuple[int, int]]]:
-        """Return the papers' dense scores and best passages' spans (see `rescored`)."""
-        return rescored(query, nums, whole, found, self.store.dimension() or 0)
+    def matrix(self) -> PassageMatrix | None:
+        """Return the passage matrix beside the store, if there is one of its own; looked for again after a
+        commit (a save may have written a new one), and read again only when the file changed."""
+        generation = self.store.generation()
+        cached = self._matrix
+        if cached is not None and cached[0] == generation:
+            return cached[2]
+        path = Path(self.store.path).parent / PASSAGES_FILE
+        try:
+            found = path.stat()
+            file = (found.st_ino, found.st_mtime_ns, found.st_size)
+        except OSError:
+            file = None
+        matrix = cached[2] if cached is not None and cached[1] == file else \
+            (load_passage_matrix(path, self.store) if file else None)
+        self._matrix = (generation, file, matrix)
+        return matrix
+
+    def rescore(self, query: np.ndarray, nums: Sequence[int], whole: np.ndarray
+                ) -> tuple[np.ndarray, Mapping[int, tuple[int, int]]]:
+        """Return the papers' dense scores (their whole-abstract cosines `whole`, each averaged with its best
+        passage's where passages are in use) and, by paper, the span of the abstract that passage read."""
+        scores = np.asarray(whole, np.float64).copy()
+        if not self.active or not len(nums):
+            return scores, {}
+        matrix = self.matrix()
+        positions = matrix.find(nums) if matrix is not None else np.full(len(nums), -1, np.int64)
+        held = np.flatnonzero(positions >= 0)
+        spans: list[Mapping[int, tuple[int, int]]] = []
+        if len(held):
+            vectors, counts, first = matrix.rows(positions[held])
+            best, found = best_of(query, [nums[i] for i in held], vectors, counts,
+                                  lambda i, j: (int(matrix.spans[first[i] + j, 0]), int(matrix.spans[first[i] + j, 1])))
+            scores[held] = (scores[held] + best) / 2
+            spans.append(found)
+        rest = np.flatnonzero(positions < 0)
+        if len(rest):  # written since the matrix was saved: from the store
+            keys = [nums[i] for i in rest]
+            scores[rest], found = rescored(query, keys, scores[rest], self.store.passages_of(keys),
+                                           self.store.dimension() or 0)
+            spans.append(found)
+        return scores, spans[0] if len(spans) == 1 else ChainMap(*spans)
 
 
 def rescored(query: np.ndarray, nums: Sequence[int], whole: np.ndarray, found: dict[int, bytes],

@@ -119,8 +119,9 @@ class ShardQuery:
     def _dense_scores(self, found: ShardCandidates, vector: np.ndarray, nums: list[int], passages: bool,
                       whole: dict[int, float]) -> None:
         """Fill in the candidates' dense scores (passage-aware when asked) and best passages."""
-        blobs = self.store.passages_of(nums) if passages else {}
-        scores, found.spans = self.searcher.passages.rescore(vector, nums, np.array([whole[n] for n in nums]), blobs)
+        scores = np.array([whole[n] for n in nums], dtype=np.float64)
+        if passages:  # every shard scores by passages, or none does (as one index would)
+            scores, found.spans = self.searcher.passages.rescore(vector, nums, scores)
         found.dense = dict(zip(nums, scores.tolist()))
 
     def stored(self, nums: list[int]) -> tuple[dict[int, tuple[np.ndarray, Paper]], dict[int, bytes]]:

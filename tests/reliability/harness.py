@@ -29,11 +29,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 from abstract_search.api.engine import Engine
 from abstract_search.api.settings import Settings
 from abstract_search.data.paper import Paper
 from abstract_search.index.manifest import Manifest
+from abstract_search.index.passage_matrix import PASSAGES_FILE, load_passage_matrix
+from abstract_search.index.passages import Passages
 from abstract_search.index.store import Store
 from abstract_search.index.vector_index import VECTORS_FILE, read_vector_index
 from abstract_search.index.vectors_sync import mask_stale
@@ -174,9 +177,31 @@ def verify_index(
             verdict.fail(f"saved manifest generation {manifest.generation} != store generation {store.generation()}")
         if set(saved.stored_ids().tolist()) - saved.masked != set(store.all_nums().tolist()):
             verdict.fail("the FAISS file saved after recovery disagrees with SQLite")
+        problem = passage_matrix_problem(index_dir, store)
+        if problem:
+            verdict.fail(problem)
     finally:
         store.close()
     return verdict
+
+
+def passage_matrix_problem(index_dir: Path, store: Store) -> str | None:
+    """Return how the passage matrix beside the store disagrees with it, if it does (None: it agrees, or
+    there is none of this store's to read, which searches then do without)."""
+    matrix = load_passage_matrix(index_dir / PASSAGES_FILE, store)
+    if matrix is None:
+        return None
+    blobs = store.passages_of(matrix.nums.tolist())
+    dimension = store.dimension() or 0
+    for position, num in enumerate(matrix.nums.tolist()):
+        if num not in blobs:
+            continue  # deleted since: the matrix keeps its rows, and no search asks for them
+        stored = Passages.from_bytes(blobs[num], dimension)
+        start, end = int(matrix.starts[position]), int(matrix.starts[position + 1])
+        if not (np.array_equal(matrix.vectors[start:end].astype(np.float32), stored.vectors)
+                and np.array_equal(matrix.spans[start:end], stored.spans)):
+            return f"the passage matrix holds other passages for vector id {num} than the store"
+    return None
 
 
 # --- killing `abstracts add` ---------------------------------------------------------------
