@@ -40,7 +40,7 @@ from abstract_search.api.render import print_results
 from abstract_search.index.cluster import ClusterManifest
 from abstract_search.index.errors import IndexFailure
 from abstract_search.search.filters import Filters
-from abstract_search.api.engine import UnknownPaperError
+from abstract_search.search.searcher import UnknownPaperError
 
 
 def output_format(fmt: str | None, as_json: bool) -> str:

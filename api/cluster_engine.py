@@ -8,19 +8,16 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from abstract_search.api.answering import Answering
 from abstract_search.api.settings import Settings
-from abstract_search.data.ids import lookup_ids
 from abstract_search.data.paper import Paper
 from abstract_search.index.cluster import CLUSTER_FILE, ClusterManifest, shard_of
 from abstract_search.index.errors import ReadOnlyIndexError
-from abstract_search.search.filters import Filters
 from abstract_search.search.gather import Gather
-from abstract_search.search.hits import Results
 from abstract_search.search.modes import MODES, RETRIEVERS
-from abstract_search.search.searcher import UnknownPaperError
 
 
-class ClusterEngine:
+class ClusterEngine(Answering):
     """Searches a cluster's shards as one index (`shards`: LocalShards, or Ray Serve handles); read-only."""
 
     read_only = True
@@ -63,43 +60,14 @@ class ClusterEngine:
     def close(self, save: bool = True) -> None:
         """Nothing to release here: the shards hold their indexes."""
 
-    def reranker_for(self, reranker: str | None) -> str | None:
-        """Return the cross-encoder asked for, else the one in the settings, if any."""
-        return reranker or self.settings.reranker
+    @property
+    def answers(self) -> Gather:
+        """Return what answers this engine's searches: the merge over the shards."""
+        return self.gather
 
-    def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
-               mode: str | None = None, reranker: str | None = None) -> Results:
-        """Return the papers of every shard nearest to a query."""
-        return self.gather.search(query, k, offset, filters, mode, self.reranker_for(reranker))
-
-    def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None,
-                    mode: str | None = None, reranker: str | None = None) -> list[Results]:
-        """Answer several queries."""
-        return self.gather.search_many(queries, k, filters, mode, self.reranker_for(reranker))
-
-    def similar(self, paper_id: str | Sequence[str], k: int = 10, offset: int = 0, filters: Filters | None = None,
-                mode: str | None = None, reranker: str | None = None, not_ids: Sequence[str] = (),
-                texts: Sequence[str] = ()) -> Results:
-        """Return papers related to one paper, or to a set of papers and texts, less the `not_ids` papers."""
-        typed = [paper_id] if isinstance(paper_id, str) else list(paper_id)
-        liked, disliked = [self.stored_id(i) for i in typed], [self.stored_id(i) for i in not_ids]
-        stored = dict(zip(liked + disliked, typed + list(not_ids)))
-        try:
-            return self.gather.similar(liked, k, offset, filters, mode, self.reranker_for(reranker), disliked,
-                                       list(texts))
-        except UnknownPaperError as exc:
-            raise UnknownPaperError(stored.get(exc.args[0], exc.args[0])) from None
-
-    def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
-                     mode: str | None = None, reranker: str | None = None) -> Results:
-        """Return papers related to a pasted text."""
-        return self.gather.similar_text(text, k, offset, filters, mode, self.reranker_for(reranker))
-
-    def stored_id(self, paper_id: str) -> str:
-        """Return the id a paper is stored under for an id as typed (data/ids.py), asking the shard each hashes to."""
-        candidates = lookup_ids(paper_id)
-        count = len(self.manifest.shards)
-        return next((c for c in candidates if self.shards.one(shard_of(c, count), "has", c)), candidates[-1])
+    def holds(self, paper_id: str) -> bool:
+        """Return whether a paper is stored under exactly this id, asking the shard it hashes to."""
+        return self.shards.one(shard_of(paper_id, len(self.manifest.shards)), "has", paper_id)
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id, from its shard."""

@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from abstract_search.api.answering import NO_ID, Answering
 from abstract_search.api.settings import Settings
-from abstract_search.data.ids import lookup_ids
-from abstract_search.data.text import has_lone_surrogate
 from abstract_search.data.paper import Paper
 from abstract_search.index.embedder import Embedder
 from abstract_search.index.errors import IndexFailure, IndexNotFoundError, ReadOnlyIndexError
@@ -18,15 +17,12 @@ from abstract_search.index.reader import IndexReader
 from abstract_search.index.store import STORE_FILE, Store, read_only_place
 from abstract_search.index.write_thread import run_in_write_thread
 from abstract_search.index.writer import IndexWriter, WriteReport, check_model
-from abstract_search.search.filters import Filters
-from abstract_search.search.hits import Results
 from abstract_search.search.modes import MODES, RETRIEVERS
-from abstract_search.search.searcher import Searcher, UnknownPaperError
+from abstract_search.search.searcher import Searcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = TypeVar("P")
-NO_ID = ""  # what stored_id answers for an id no paper can have
 
 
 def embedder_for(settings: Settings, model: str | None = None) -> Embedder:
@@ -35,7 +31,7 @@ def embedder_for(settings: Settings, model: str | None = None) -> Embedder:
                     settings.query_backend)
 
 
-class Engine:
+class Engine(Answering):
     """Indexing and search over one index directory, shared by the CLI, the HTTP API and the Python API.
 
     Searches go through the reader, which holds the FAISS index in step with the store; writes go through
@@ -91,48 +87,15 @@ class Engine:
         self.reader.refresh()
         self.embedder.encode_query("warm up")
 
-    # --- reads --------------------------------------------------------------
-    # `mode` is dense, lexical, hybrid or hybrid+rerank (None: hybrid, or hybrid+rerank when a reranker
-    # is set); `reranker` is a cross-encoder name or path (None: the settings' reranker, if any).
-    def search(self, query: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
-               mode: str | None = None, reranker: str | None = None) -> Results:
-        """Return the papers nearest to a query."""
-        return self.searcher.search(query, k, offset, filters, mode, self.reranker_for(reranker))
+    # --- reads (search, similar: api/answering.py) -----------------------------
+    @property
+    def answers(self) -> Searcher:
+        """Return what answers this engine's searches: the searcher over its index."""
+        return self.searcher
 
-    def search_many(self, queries: list[str], k: int = 10, filters: Filters | None = None,
-                    mode: str | None = None, reranker: str | None = None) -> list[Results]:
-        """Answer several queries in one embedding batch."""
-        return self.searcher.search_many(queries, k, filters, mode, self.reranker_for(reranker))
-
-    def similar(self, paper_id: str | Sequence[str], k: int = 10, offset: int = 0, filters: Filters | None = None,
-                mode: str | None = None, reranker: str | None = None, not_ids: Sequence[str] = (),
-                texts: Sequence[str] = ()) -> Results:
-        """Return papers related to one paper in the index, or to a set taken together (papers and pasted
-        texts), less what is like the `not_ids` papers."""
-        typed = [paper_id] if isinstance(paper_id, str) else list(paper_id)
-        liked, disliked = [self.stored_id(i) for i in typed], [self.stored_id(i) for i in not_ids]
-        stored = dict(zip(liked + disliked, typed + list(not_ids)))
-        try:
-            return self.searcher.similar(liked, k, offset, filters, mode, self.reranker_for(reranker), disliked,
-                                         list(texts))
-        except UnknownPaperError as exc:
-            raise UnknownPaperError(stored.get(exc.args[0], exc.args[0])) from None  # the id as the user typed it
-
-    def similar_text(self, text: str, k: int = 10, offset: int = 0, filters: Filters | None = None,
-                     mode: str | None = None, reranker: str | None = None) -> Results:
-        """Return papers related to a pasted text."""
-        return self.searcher.similar_text(text, k, offset, filters, mode, self.reranker_for(reranker))
-
-    def stored_id(self, paper_id: str) -> str:
-        """Return the id a paper is stored under for an id as typed (data/ids.py), or NO_ID for none possible."""
-        if has_lone_surrogate(paper_id):
-            return NO_ID  # no stored id holds one, and SQLite cannot even be asked
-        candidates = lookup_ids(paper_id)
-        return next((c for c in candidates if self.store.num_of(c) is not None), candidates[-1])
-
-    def reranker_for(self, reranker: str | None) -> str | None:
-        """Return the cross-encoder asked for, else the one in the settings (ABSTRACTS_RERANKER), if any."""
-        return reranker or self.settings.reranker
+    def holds(self, paper_id: str) -> bool:
+        """Return whether a paper is stored under exactly this id."""
+        return self.store.num_of(paper_id) is not None
 
     def get(self, paper_id: str) -> Paper | None:
         """Return one paper by id."""

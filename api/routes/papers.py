@@ -39,7 +39,7 @@ from abstract_search.data.corpus import read_corpus
 from abstract_search.data.errors import CorpusError
 from abstract_search.data.paper import Paper, Rejected
 from abstract_search.data.readers.json_records import papers_from_dicts
-from abstract_search.api.engine import UnknownPaperError
+from abstract_search.search.searcher import UnknownPaperError
 
 router = APIRouter(prefix="/papers", tags=["papers"])
 UPLOAD_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".gz"}

@@ -20,7 +20,7 @@ from abstract_search.api.deps import (
     quick_read,
     valid_text,
 )
-from abstract_search.api.engine import UnknownPaperError
+from abstract_search.search.searcher import UnknownPaperError
 from abstract_search.api.export import EXPORT_FORMATS, export
 from abstract_search.api.schemas import (
     FORMAT_HELP,
