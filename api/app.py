@@ -6,7 +6,6 @@ import logging
 import sqlite3
 from contextlib import asynccontextmanager
 
-import faiss
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +22,7 @@ from abstract_search.api.schemas import PARSER_REJECTION, error_responses
 from abstract_search.api.settings import Settings
 from abstract_search.index.errors import IndexFailure, ReadOnlyIndexError
 from abstract_search.index.store import store_failure
+from abstract_search.search.threads import one_thread_per_search
 
 log = logging.getLogger("abstracts.api")
 BODY_TOO_LARGE = "Content Too Large"  # the detail of the 413 FastAPI's max_body_size raises
@@ -44,8 +44,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # One FAISS thread per request: OpenMP threads fighting the query encoder double the latency.
-        faiss.omp_set_num_threads(1)
+        one_thread_per_search()
         app.state.engine = engine or Engine(settings)
         app.state.engine.warm_up()  # load the index and the model now, not inside the first requests
         try:

@@ -34,12 +34,11 @@ class ShardReplica:
     """One replica of one shard: its index opened read-only and memory-mapped, answering the merge's calls."""
 
     def __init__(self, folder: str, settings: dict):
-        import faiss
-
         from abstract_search.api.engine import Engine
         from abstract_search.search.shard_query import ShardQuery
+        from abstract_search.search.threads import one_thread_per_search
 
-        faiss.omp_set_num_threads(1)
+        one_thread_per_search()
         engine = Engine(Settings(**{**settings, "index": folder, "read_only": True, "mmap": True}))
         self.query = ShardQuery(engine.searcher)
 
@@ -106,11 +105,10 @@ class Router:
     """The ingress: the FastAPI app over a ClusterEngine whose shards are the shard deployments."""
 
     def __init__(self, cluster: str, settings: dict, *handles):
-        import faiss
-
         from abstract_search.api.cluster_engine import ClusterEngine
+        from abstract_search.search.threads import one_thread_per_search
 
-        faiss.omp_set_num_threads(1)
+        one_thread_per_search()
         self.settings = Settings(**settings)
         self.engine = ClusterEngine(RayShards(handles), self.settings, Path(cluster))
 

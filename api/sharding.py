@@ -11,6 +11,7 @@ from abstract_search.data.ids import lookup_ids
 from abstract_search.data.paper import Paper
 from abstract_search.index.cluster import CLUSTER_FILE, ClusterManifest, shard_name, shard_of
 from abstract_search.index.errors import IndexFailure
+from abstract_search.index.manifest import Manifest
 from abstract_search.index.writer import WriteReport
 
 BATCH = 4096  # papers read from the source at a time
@@ -44,8 +45,10 @@ def split_index(source: Engine, out: Path, shards: int, on_progress: Callable[[i
     if source.store.passage_target() != source.store.passage_scheme():
         raise IndexFailure(f"the index {source.index_dir} is part way through `abstracts reindex --passages`: "
                            "finish it first (run it again), then shard")
-    # each shard keeps the source's index type (an HNSW index split in two stays HNSW) unless one is asked for
-    index_type = source.settings.index_type or source.index_type
+    # a type chosen for the source (pinned) is the shards' too; one picked by size is picked again by each
+    # shard's size, as it grows; ABSTRACTS_INDEX_TYPE names another for them all
+    manifest = Manifest.load_if_whole(source.index_dir)
+    index_type = source.settings.index_type or (source.index_type if manifest and manifest.pinned else None)
     targets = [Engine(Settings(index=out / name, model=model, device=source.settings.device,
                                index_type=index_type, passages=keeps_passages), create=True)
                for name in names]

@@ -29,6 +29,7 @@ from abstract_search.index.cluster import ClusterManifest
 from abstract_search.search.gather import Gather, LocalShards
 from abstract_search.search.retrieval import Query
 from abstract_search.search.shard_query import ShardQuery
+from abstract_search.search.threads import one_thread_per_search
 from bench.scale import query_texts
 from tests.api.conftest import free_port, start_server, stop_server
 
@@ -91,6 +92,7 @@ def merge_cost(cluster: Path, texts: list[str]) -> dict[str, float]:
     shards = TimedShards([ShardQuery(Engine(Settings(index=folder, read_only=True, mmap=True)).searcher)
                           for folder in manifest.shard_dirs(cluster)])
     gather = Gather(shards, Engine(Settings(index=manifest.shard_dirs(cluster)[0], read_only=True)).embedder)
+    one_thread_per_search()  # as the served router and replicas run
     vectors = gather.embedder.encode_queries(texts)
     router, slowest = [], []
     for round_ in range(2):  # the first round warms

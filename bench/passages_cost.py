@@ -31,6 +31,7 @@ from abstract_search.api.engine import Engine
 from abstract_search.api.settings import Settings
 from abstract_search.data.paper import Paper
 from abstract_search.index.passages import Passages
+from abstract_search.search.threads import one_thread_per_search
 from bench.scale import ARXIV, query_texts
 
 BATCH = 4096
@@ -105,6 +106,7 @@ def throughput(index: Path, work: Path) -> dict[str, float]:
 def probe(index: Path, queries: int) -> None:
     """In a fresh process: open the index, warm it, time dense and hybrid queries, print JSON."""
     texts = query_texts(queries)
+    one_thread_per_search()  # as `abstracts serve` answers
     engine = Engine(Settings(index=index, read_only=True, mmap=True))
     figures = {}
     for mode in ("dense", "hybrid"):

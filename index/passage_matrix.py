@@ -36,9 +36,16 @@ class PassageMatrix:
     spans: np.ndarray  # int32 (rows, 2): the part of the abstract each row read
     generation: int = 0  # the store generation it was read at
     store: str = ""  # the store's created_at: a file beside another store is not its own
+    scheme: str = SCHEME
 
     def __len__(self) -> int:
         return len(self.nums)
+
+    def belongs_to(self, store: Store) -> bool:
+        """Return whether this matrix holds the store's passages as they are now: of this version's scheme,
+        read from this store, not ahead of it, and not before a migration last wrote every paper's anew."""
+        return (self.scheme == SCHEME and self.store == (store.get_meta("created_at", "") or "")
+                and store.passages_since() < self.generation <= store.generation())
 
     def find(self, nums: Sequence[int]) -> np.ndarray:
         """Return, for each num, its position in this matrix, or -1 where it holds no passages for it."""
@@ -79,7 +86,7 @@ def build_passage_matrix(store: Store) -> PassageMatrix:
 
 def save_passage_matrix(path: Path, matrix: PassageMatrix) -> None:
     """Write the matrix atomically as a run of .npy arrays after a JSON header array."""
-    header = {"generation": matrix.generation, "store": matrix.store, "scheme": SCHEME}
+    header = {"generation": matrix.generation, "store": matrix.store, "scheme": matrix.scheme}
     arrays = [np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
               *(getattr(matrix, name) for name in _FIELDS)]
     write_atomic(Path(path), lambda tmp: _write_arrays(tmp, arrays))
@@ -93,7 +100,8 @@ def _write_arrays(path: Path, arrays: Iterable[np.ndarray]) -> None:
 
 def load_passage_matrix(path: Path, store: Store) -> PassageMatrix | None:
     """Return the matrix saved at `path`, memory-mapped, or None when it is absent, unreadable, of another
-    passage scheme, or not this store's (another store's, or ahead of this one)."""
+    passage scheme, or not this store's (another store's, ahead of this one, or read before its passages were
+    last all written again by a migration)."""
     try:
         arrays = []
         with open(path, "rb") as handle:
@@ -103,22 +111,41 @@ def load_passage_matrix(path: Path, store: Store) -> PassageMatrix | None:
                     np.lib.format.read_array_header_2_0
                 shape, _, dtype = read_header(handle)
                 offset, count = handle.tell(), int(np.prod(shape))
-                if count and dtype.kind not in "O":
-                    arrays.append(np.asarray(np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)))
+                if count and dtype.kind not in "O":  # the file opened above: a save may rename another in meanwhile
+                    arrays.append(np.asarray(np.memmap(handle, dtype=dtype, mode="r", offset=offset, shape=shape)))
                 else:
                     arrays.append(np.zeros(shape, dtype))
                 handle.seek(offset + count * dtype.itemsize)
         header = json.loads(bytes(arrays[0]).decode())
-        matrix = PassageMatrix(*arrays[1:], generation=int(header["generation"]), store=str(header["store"]))
+        matrix = PassageMatrix(*arrays[1:], generation=int(header["generation"]), store=str(header["store"]),
+                               scheme=str(header.get("scheme")))
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
     dimension = store.dimension() or 0
     whole = (len(matrix.starts) == len(matrix.nums) + 1 and matrix.vectors.ndim == 2
              and len(matrix.vectors) == len(matrix.spans) == (int(matrix.starts[-1]) if len(matrix.starts) else 0)
              and (not len(matrix.vectors) or matrix.vectors.shape[1] == dimension))
-    ours = (header.get("scheme") == SCHEME and matrix.store == (store.get_meta("created_at", "") or "")
-            and matrix.generation <= store.generation())
-    return matrix if whole and ours else None
+    return matrix if whole and matrix.belongs_to(store) and _agrees(matrix, store) else None
+
+
+def _agrees(matrix: PassageMatrix, store: Store, samples: int = 3) -> bool:
+    """Return whether a few of the matrix's papers hold the very passages the store holds for them (another
+    store made in the same second, a shard beside its sibling, would not)."""
+    picked = matrix.nums[np.linspace(0, len(matrix) - 1, min(samples, len(matrix))).astype(np.int64)] \
+        if len(matrix) else np.zeros(0, np.int64)
+    stored = store.passages_of(picked.tolist())
+    dimension = store.dimension() or 0
+    for position, num in zip(matrix.find(picked), picked.tolist()):
+        if num not in stored:
+            continue  # deleted since: its rows stay, unread
+        start, end = int(matrix.starts[position]), int(matrix.starts[position + 1])
+        count, blob = end - start, stored[num]
+        if int(np.frombuffer(blob, np.int32, 1)[0]) != count:
+            return False
+        if not np.array_equal(matrix.vectors[start:end].reshape(-1),
+                              np.frombuffer(blob, np.float16, count * dimension, 4 + 8 * count)):
+            return False
+    return True
 
 
 def refresh_passage_matrix(index_dir: Path, store: Store, force: bool = False) -> bool:

@@ -141,7 +141,8 @@ def load_postings(path: Path, mmap: bool = True) -> Postings | None:
                 count = int(np.prod(shape))
                 if mmap and count:
                     # a plain view of the map: slicing an np.memmap costs microseconds per call
-                    arrays.append(np.asarray(np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)))
+                    # of the file opened above: a save may rename another in meanwhile
+                    arrays.append(np.asarray(np.memmap(handle, dtype=dtype, mode="r", offset=offset, shape=shape)))
                 else:
                     arrays.append(np.fromfile(handle, dtype=dtype, count=count).reshape(shape))
                 handle.seek(offset + count * dtype.itemsize)

@@ -69,6 +69,7 @@ LEXICAL_SCHEMA = (
 )
 
 PASSAGE_SCHEME_KEY, PASSAGE_PENDING_KEY = "passages", "passages_pending"
+PASSAGES_SINCE_KEY = "passages_since"  # the generation before a migration last completed
 PAPER_COLUMNS = "id, title, abstract, authors, affiliations, date, year, categories, has_code, source, url"
 STORE_FILE = "papers.sqlite"
 
@@ -305,7 +306,13 @@ class Store:
         pending = self.get_meta(PASSAGE_PENDING_KEY)
         if pending and not self.count_without_passages():
             self._set_meta(PASSAGE_SCHEME_KEY, pending)
+            self._set_meta(PASSAGES_SINCE_KEY, str(self.generation() - 1))  # inside: this one's less one
             self.conn.execute("DELETE FROM meta WHERE key = ?", (PASSAGE_PENDING_KEY,))
+
+    def passages_since(self) -> int:
+        """Return the generation before the last migration made every paper's passages anew (-1: none did):
+        a copy of passages read at or before it may hold another scheme's, under the same vector ids."""
+        return int(self.get_meta(PASSAGES_SINCE_KEY, "-1"))
 
     def passages_of(self, nums: Sequence[int]) -> dict[int, bytes]:
         """Return the stored passage vectors (index/passages.py's form) of these vector ids that have them."""

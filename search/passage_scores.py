@@ -31,7 +31,8 @@ class PassageScores:
     def __init__(self, store: Store):
         self.store = store
         self._scheme: tuple[int, bool] | None = None  # (generation, whether passages are used)
-        self._matrix: tuple[int, tuple | None, PassageMatrix | None] | None = None  # (generation, file, matrix)
+        self._matrix_path = Path(store.path).parent / PASSAGES_FILE
+        self._matrix: tuple[tuple | None, int, PassageMatrix | None] | None = None  # (file, generation, matrix)
 
     @property
     def active(self) -> bool:
@@ -46,21 +47,24 @@ class PassageScores:
         return self.store.passages_of(nums) if self.active else {}
 
     def matrix(self) -> PassageMatrix | None:
-        """Return the passage matrix beside the store, if there is one of its own; looked for again after a
-        commit (a save may have written a new one), and read again only when the file changed."""
-        generation = self.store.generation()
-        cached = self._matrix
-        if cached is not None and cached[0] == generation:
-            return cached[2]
-        path = Path(self.store.path).parent / PASSAGES_FILE
+        """Return the passage matrix beside the store, if it holds the store's passages as they are now: read
+        again when the file is another (a save writes it after the commit it follows, so each search looks: a
+        stat, microseconds), and checked again against the store after each commit (a migration's end)."""
+        path = self._matrix_path
         try:
             found = path.stat()
             file = (found.st_ino, found.st_mtime_ns, found.st_size)
         except OSError:
             file = None
-        matrix = cached[2] if cached is not None and cached[1] == file else \
-            (load_passage_matrix(path, self.store) if file else None)
-        self._matrix = (generation, file, matrix)
+        generation = self.store.generation()
+        cached = self._matrix
+        if cached is not None and cached[0] == file and cached[1] == generation:
+            return cached[2]
+        if cached is not None and cached[0] == file:
+            matrix = cached[2] if cached[2] is not None and cached[2].belongs_to(self.store) else None
+        else:
+            matrix = load_passage_matrix(path, self.store) if file else None
+        self._matrix = (file, generation, matrix)
         return matrix
 
     def rescore(self, query: np.ndarray, nums: Sequence[int], whole: np.ndarray
@@ -86,7 +90,14 @@ class PassageScores:
             scores[rest], found = rescored(query, keys, scores[rest], self.store.passages_of(keys),
                                            self.store.dimension() or 0)
             spans.append(found)
-        return scores, spans[0] if len(spans) == 1 else ChainMap(*spans)
+        return scores, spans[0] if len(spans) == 1 else JoinedSpans(*spans)
+
+
+class JoinedSpans(ChainMap):
+    """Best passages' spans found in the matrix and in the store, sent to another process as one dict."""
+
+    def __reduce__(self):
+        return dict, (dict(self),)
 
 
 def rescored(query: np.ndarray, nums: Sequence[int], whole: np.ndarray, found: dict[int, bytes],

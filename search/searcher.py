@@ -19,7 +19,6 @@ from abstract_search.search.lexical import Lexical
 from abstract_search.search.modes import RETRIEVERS, resolve_mode
 from abstract_search.search.passage_scores import PassageScores, rescored
 from abstract_search.search.retrieval import Query, Scope, Sources
-from abstract_search.search.threads import single_threaded_numpy_blas
 
 
 # A search that overlaps a commit (its own process's or another worker's) is answered again over the
@@ -48,7 +47,6 @@ class Searcher:
         self.dense_stats = DenseStats(reader.store)
         self.passages = PassageScores(reader.store)
         self._count: tuple[int, int] | None = None  # (store generation, papers stored)
-        single_threaded_numpy_blas()
 
     def catch_up(self) -> None:
         """Bring the BM25 postings and the dense score moments up to the store now, so that the first

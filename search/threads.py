@@ -1,26 +1,30 @@
-"""One BLAS thread for numpy in a process that answers queries, so FAISS's threads keep the cores."""
+"""How a process that answers queries uses its cores: each search on one thread, FAISS's and numpy's alike."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-_done = threading.Event()
+_blas_done = threading.Event()
 
 
-def single_threaded_numpy_blas() -> None:
-    """Limit the BLAS libraries numpy uses (not FAISS's own) to one thread, once per process.
+def one_thread_per_search() -> None:
+    """Hold FAISS's OpenMP search and numpy's BLAS (not FAISS's own) to one thread each in this process, as
+    `abstracts serve`, its workers and the Ray Serve replicas run; a library user's numpy keeps its threads.
 
-    A query's products are small (a few hundred vectors by 384), and OpenBLAS's idle threads spin after
-    each one, taking the cores FAISS's OpenMP search threads wait for: at 124,630 papers with passage vectors
-    on 2 cores, hybrid p50 was 17.9 ms with numpy's BLAS at 2 threads and 10.0 ms at 1 (bench/passages_cost.py).
+    Requests run in parallel instead. OpenMP threads fighting the query encoder doubled a search's latency;
+    a query's products are small (a few hundred vectors by 384), and OpenBLAS's idle threads spin after each
+    one, taking the cores FAISS waits for: at 124,630 papers with passage vectors on 2 cores, hybrid p50 was
+    17.9 ms with numpy's BLAS at 2 threads and 10.0 ms at 1 (bench/passages_cost.py).
     """
-    if _done.is_set():
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    if _blas_done.is_set():
         return
     from threadpoolctl import ThreadpoolController
 
-    faiss_libraries = "faiss"
     for library in ThreadpoolController().select(user_api="blas").lib_controllers:
-        if faiss_libraries not in Path(library.filepath).as_posix():
+        if "faiss" not in Path(library.filepath).as_posix():
             library.set_num_threads(1)
-    _done.set()
+    _blas_done.set()

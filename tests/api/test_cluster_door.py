@@ -14,6 +14,7 @@ from abstract_search.api.settings import Settings
 from abstract_search.api.engine import Engine
 from abstract_search.index.cluster import ClusterManifest
 from abstract_search.search.gather import LocalShards
+from abstract_search.search.searcher import UnknownPaperError
 from abstract_search.search.shard_query import ShardQuery
 from tests.api.conftest import LOCAL
 from tests.conftest import run_cli
@@ -46,6 +47,14 @@ def test_hostile_ids_get_the_answers_one_index_gives(doors):
     for path in ("/papers/%ED%A0%80", "/papers/%00", "/papers/..%2F..%2Fetc", "/papers/a%2Fsimilar/similar"):
         got, expected = many.get(path), one.get(path)
         assert got.status_code == expected.status_code and got.status_code < 500, (path, got.text)
+
+
+def test_an_id_no_paper_can_have_is_unknown_to_the_cluster_engine_itself(doors):
+    cluster = doors[0].app.state.engine
+    assert isinstance(cluster, ClusterEngine)
+    with pytest.raises(UnknownPaperError, match="no paper with id"):
+        cluster.similar(["\ud800"])  # SQLite cannot even be asked for it: no shard is
+    assert cluster.get("\udfff") is None
 
 
 def test_a_stored_paper_and_its_related_work_read_as_from_one_index(doors):

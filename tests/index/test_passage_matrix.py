@@ -3,6 +3,8 @@ it as without it, right for the papers it holds when it lags, and ignored when i
 
 from __future__ import annotations
 
+import json
+import pickle
 import shutil
 
 import numpy as np
@@ -12,7 +14,7 @@ from abstract_search.api.engine import Engine
 from abstract_search.api.settings import Settings
 from abstract_search.data.paper import Paper
 from abstract_search.index.passage_matrix import PASSAGES_FILE, build_passage_matrix, load_passage_matrix
-from abstract_search.index.passages import Passages
+from abstract_search.index.passages import SCHEME, Passages
 from tests.conftest import run_cli
 
 QUERIES = ("papers on LLM judges", "dialogue safety", "preference optimization for reasoning", "retrieval")
@@ -72,11 +74,18 @@ def test_a_lagging_matrix_is_right_for_what_it_holds_and_the_rest_comes_from_the
 def test_a_damaged_or_foreign_matrix_is_ignored_and_the_next_save_rewrites_it(index_copy, tmp_path):
     expected = answers(index_copy, "dense")
     path = index_copy / PASSAGES_FILE
-    path.write_bytes(path.read_bytes()[:1000])  # cut short
+    whole = path.read_bytes()
+    store = Engine(Settings(index=index_copy, read_only=True)).store
+    for cut in (1000, len(whole) // 2, len(whole) - 1):  # inside the header, an array, the last byte
+        path.write_bytes(whole[:cut])
+        assert load_passage_matrix(path, store) is None, cut
     assert answers(index_copy, "dense") == expected
-    other = tmp_path / "other"
-    run_cli("index", "--index", str(other), check=True)  # another store: its nums name other papers
-    shutil.copy(other / PASSAGES_FILE, path)
+    corpus = tmp_path / "other.jsonl"  # another store: its vector ids name other papers
+    corpus.write_text("".join(json.dumps({"id": f"o{i}", "title": f"Other paper {i}",
+                                          "abstract": f"A study of tides and moons, number {i}. It has two sentences."})
+                              + "\n" for i in range(60)))
+    run_cli("index", str(corpus), "--index", str(tmp_path / "other"), check=True)
+    shutil.copy(tmp_path / "other" / PASSAGES_FILE, path)
     engine = Engine(Settings(index=index_copy))
     assert load_passage_matrix(path, engine.store) is None
     assert answers(index_copy, "dense") == expected
@@ -86,3 +95,35 @@ def test_a_damaged_or_foreign_matrix_is_ignored_and_the_next_save_rewrites_it(in
     rebuilt = load_passage_matrix(path, engine.store)
     assert rebuilt is not None and len(rebuilt) == engine.count()
     assert np.array_equal(rebuilt.vectors, build_passage_matrix(engine.store).vectors)
+
+
+def test_a_matrix_read_before_a_migration_wrote_every_passage_again_is_not_used(index_copy):
+    """Another version's scheme, then this one's again: the same vector ids, passages written anew."""
+    path = index_copy / PASSAGES_FILE
+    engine = Engine(Settings(index=index_copy))
+    assert load_passage_matrix(path, engine.store) is not None
+    store = engine.store
+    store.start_passages("sentences-64-v0")  # as another version's `reindex --passages` starts
+    store.start_passages(SCHEME)  # and this version's takes it back: every paper's passages are dropped
+    papers = [paper for _, paper in store.without_passages(0, 1000)]
+    engine.add_passages(papers)
+    assert store.passage_scheme() == SCHEME
+    assert load_passage_matrix(path, store) is None  # same scheme, same store, same ids: still refused
+    reader = Engine(Settings(index=index_copy, read_only=True))
+    assert reader.searcher.passages.matrix() is None
+    engine.close()  # the save writes the matrix again
+    assert load_passage_matrix(path, reader.store) is not None
+
+
+def test_spans_from_the_matrix_and_the_store_travel_as_one_dict(index_copy):
+    engine = Engine(Settings(index=index_copy))
+    engine.add([Paper(id="late", title="Late paper", abstract="Written after the matrix. It says little.")])
+    engine.close()  # under 5%: the matrix stays as it was, without the late paper
+    engine = Engine(Settings(index=index_copy, read_only=True))
+    nums = [int(n) for n in engine.store.all_nums()]
+    vector = engine.embedder.encode_query("papers on LLM judges").reshape(-1)
+    whole = np.array([engine.store.vectors_of([n])[n] @ vector for n in nums])
+    scores, spans = engine.searcher.passages.rescore(vector, nums, whole)
+    assert len(spans) == len(nums) and engine.store.num_of("late") in spans
+    sent = pickle.loads(pickle.dumps(spans))
+    assert type(sent) is dict and sent == dict(spans)

@@ -48,11 +48,12 @@ def hnsw_corpus(tmp_path_factory) -> tuple[Path, dict[int, Path], list[str]]:
     folder = tmp_path_factory.mktemp("hnsw")
     one = Engine(Settings(index=folder / "one", index_type="hnsw", passages=False), create=True)
     one.add_embedded(papers, one.embedder.encode([p.title for p in papers]))
-    one.save()
+    one.close()
+    source = Engine(Settings(index=folder / "one"))  # no type asked for: the shards take the source's chosen one
     clusters = {count: folder / f"cluster{count}" for count in (2, 3)}
     for count, out in clusters.items():
-        split_index(one, out, count)
-    one.close()
+        split_index(source, out, count)
+    source.close()
     queries = [p.abstract.split(". ")[0] for p in papers[:: PAPERS // 200]]  # first sentences, not titles
     return folder / "one", clusters, queries
 
@@ -85,7 +86,7 @@ def test_hnsw_shards_overlap_one_hnsw_index_at_least_099_at_10(hnsw_corpus, coun
     assert one.count() == PAPERS
     folders = ClusterManifest.load(clusters[count]).shard_dirs(clusters[count])
     shards = [Engine(Settings(index=folder, read_only=True, mmap=True)) for folder in folders]
-    assert {shard.index_type for shard in shards} == {"hnsw"}  # the shards keep the source's type
+    assert {shard.index_type for shard in shards} == {"hnsw"}  # the type chosen for the source
     gather = Gather(LocalShards([ShardQuery(shard.searcher) for shard in shards]), one.embedder)
     assert len(queries) == 200
     for mode in ("dense", "hybrid"):
