@@ -126,8 +126,9 @@ def test_a_full_disk_during_add_is_a_clear_error_and_leaves_a_whole_index(namesp
     mnt, out = tmp_path / "mnt", tmp_path / "out"
     mnt.mkdir()
     out.mkdir()
-    # tmpfs inodes: the root, the index folder, its 4 files, then SQLite's -wal and -shm: none left after that.
-    options = "size=8m" if full == "bytes" else "size=8m,nr_inodes=8"
+    # tmpfs inodes: the root, the index folder, its 5 files (store, vectors, manifest, postings, passage
+    # matrix), then SQLite's -wal and -shm: none left after that.
+    options = "size=8m" if full == "bytes" else "size=8m,nr_inodes=9"
     fill = f"dd if=/dev/zero of={mnt}/filler bs=4k 2>/dev/null || true" if full == "bytes" else ":"
     ran = in_namespace(f"""
         mount -t tmpfs -o {options} tmpfs {mnt}
