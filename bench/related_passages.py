@@ -27,7 +27,7 @@ from abstract_search.data.text import sentence_spans
 from abstract_search.index.passages import Passages, encode_passages
 from abstract_search.search.evaluation import read_qrels
 from abstract_search.search.metrics import mrr_at, ndcg_at
-from abstract_search.search.passage_scores import PASSAGE_POOL
+from abstract_search.search.passage_scores import passage_pool
 
 SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
 WAYS = ("whole -> whole", "whole -> mean(whole, best passage)", "passages -> best passages", "mean of the last two")
@@ -37,7 +37,7 @@ KNOWN_ITEMS = 500
 def ranked_ways(engine: Engine, vector: np.ndarray, query_passages: np.ndarray, leave_out: int | None) -> dict[str, list[int]]:
     """Return the pool of the query's whole vector, ranked each way, as vector ids best first."""
     with engine.reader.reading() as index:
-        _, ids = index.search(vector[None, :].astype(np.float32), PASSAGE_POOL + 1, None)
+        _, ids = index.search(vector[None, :].astype(np.float32), passage_pool(10) + 1, None)
     pool = [int(n) for n in ids[0] if n >= 0 and n != leave_out]
     whole_vectors = engine.store.vectors_of(pool)
     found = engine.searcher.passages.read(pool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abstract_search.search.passage_scores import PASSAGE_POOL
+from abstract_search.search.passage_scores import passage_pool
 from abstract_search.search.retrieval import Query, Scope, Sources, kept
 
 
@@ -24,7 +24,7 @@ class Dense:
         depth = query.want + len(query.exclude)
         rescore = self.passages.active
         if rescore:
-            depth = max(depth, PASSAGE_POOL)
+            depth = max(depth, passage_pool(query.want))
         scores, nums = self.vectors.search(np.asarray(query.vector), depth, scope.allowed)
         pairs = kept(zip(nums[0], scores[0]), query.exclude)
         if not rescore or not pairs:

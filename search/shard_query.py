@@ -12,7 +12,7 @@ from abstract_search.search.dense_stats import ScoreSums
 from abstract_search.search.filters import Filters
 from abstract_search.search.hybrid import POOL
 from abstract_search.search.lexical import TermStats
-from abstract_search.search.passage_scores import PASSAGE_POOL
+from abstract_search.search.passage_scores import passage_pool
 from abstract_search.search.retrieval import Query
 from abstract_search.search.searcher import Searcher
 
@@ -113,7 +113,7 @@ class ShardQuery:
         """Return how many candidates each retriever takes, as one index of the whole corpus takes them."""
         depth = request.want + len(request.exclude)
         if request.mode == "dense" and request.passages:
-            return max(depth, PASSAGE_POOL)
+            return max(depth, passage_pool(request.want))
         return max(depth, POOL) if request.mode == "hybrid" else depth
 
     def _dense_scores(self, found: ShardCandidates, vector: np.ndarray, nums: list[int], passages: bool,
