@@ -1,6 +1,6 @@
 """The passage vectors of every paper as one memory-mapped float16 matrix, derived from the store.
 
-A dense query re-scores its 300 nearest papers by their passages. Read from the store, their stored
+A dense query re-scores its nearest papers by their passages. Read from the store, 300 papers' stored
 forms cost 1.4 ms and unpacking them 0.9 ms a query at 124,630 papers; as rows of one mapped matrix they
 are a gather, shared by every worker. A paper's passages never change under its vector id (an edit of its
 text gives it a new one), so a file that lags the store is still right for the papers it holds: searches
@@ -9,15 +9,14 @@ read the later ones from the store, and the file is rewritten once it lags by RE
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from abstract_search.index.atomic import write_atomic
-from abstract_search.index.passages import SCHEME, Passages
+from abstract_search.index.array_file import load_arrays, save_arrays
+from abstract_search.index.passages import SCHEME, stored_parts
 from abstract_search.index.store import Store
 
 PASSAGES_FILE = "passages.matrix"
@@ -71,12 +70,11 @@ def build_passage_matrix(store: Store) -> PassageMatrix:
     with store.passage_rows(FETCH) as (generation, batches):
         for batch in batches:
             for num, blob in batch:
-                found = Passages.from_bytes(blob, dimension)
+                found_spans, found_vectors = stored_parts(blob, dimension)
                 nums.append(num)
-                counts.append(len(found.spans))
-                vectors.append(np.frombuffer(blob, np.float16, len(found.spans) * dimension,
-                                             4 + 8 * len(found.spans)).reshape(-1, dimension))
-                spans.append(found.spans)
+                counts.append(len(found_spans))
+                vectors.append(found_vectors)
+                spans.append(found_spans)
     starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
     return PassageMatrix(np.asarray(nums, np.int64), starts,
                          np.vstack(vectors) if vectors else np.zeros((0, dimension), np.float16),
@@ -85,17 +83,9 @@ def build_passage_matrix(store: Store) -> PassageMatrix:
 
 
 def save_passage_matrix(path: Path, matrix: PassageMatrix) -> None:
-    """Write the matrix atomically as a run of .npy arrays after a JSON header array."""
-    header = {"generation": matrix.generation, "store": matrix.store, "scheme": matrix.scheme}
-    arrays = [np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
-              *(getattr(matrix, name) for name in _FIELDS)]
-    write_atomic(Path(path), lambda tmp: _write_arrays(tmp, arrays))
-
-
-def _write_arrays(path: Path, arrays: Iterable[np.ndarray]) -> None:
-    with open(path, "wb") as handle:
-        for array in arrays:
-            np.lib.format.write_array(handle, np.ascontiguousarray(array), allow_pickle=False)
+    """Write the matrix atomically (index/array_file.py's form)."""
+    save_arrays(Path(path), {"generation": matrix.generation, "store": matrix.store, "scheme": matrix.scheme},
+                [getattr(matrix, name) for name in _FIELDS])
 
 
 def load_passage_matrix(path: Path, store: Store) -> PassageMatrix | None:
@@ -103,21 +93,8 @@ def load_passage_matrix(path: Path, store: Store) -> PassageMatrix | None:
     passage scheme, or not this store's (another store's, ahead of this one, or read before its passages were
     last all written again by a migration)."""
     try:
-        arrays = []
-        with open(path, "rb") as handle:
-            for _ in range(len(_FIELDS) + 1):
-                version = np.lib.format.read_magic(handle)
-                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
-                shape, _, dtype = read_header(handle)
-                offset, count = handle.tell(), int(np.prod(shape))
-                if count and dtype.kind not in "O":  # the file opened above: a save may rename another in meanwhile
-                    arrays.append(np.asarray(np.memmap(handle, dtype=dtype, mode="r", offset=offset, shape=shape)))
-                else:
-                    arrays.append(np.zeros(shape, dtype))
-                handle.seek(offset + count * dtype.itemsize)
-        header = json.loads(bytes(arrays[0]).decode())
-        matrix = PassageMatrix(*arrays[1:], generation=int(header["generation"]), store=str(header["store"]),
+        header, arrays = load_arrays(Path(path), len(_FIELDS))
+        matrix = PassageMatrix(*arrays, generation=int(header["generation"]), store=str(header["store"]),
                                scheme=str(header.get("scheme")))
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
@@ -139,22 +116,19 @@ def _agrees(matrix: PassageMatrix, store: Store, samples: int = 3) -> bool:
         if num not in stored:
             continue  # deleted since: its rows stay, unread
         start, end = int(matrix.starts[position]), int(matrix.starts[position + 1])
-        count, blob = end - start, stored[num]
-        if int(np.frombuffer(blob, np.int32, 1)[0]) != count:
-            return False
-        if not np.array_equal(matrix.vectors[start:end].reshape(-1),
-                              np.frombuffer(blob, np.float16, count * dimension, 4 + 8 * count)):
+        _, vectors = stored_parts(stored[num], dimension)
+        if not np.array_equal(matrix.vectors[start:end], vectors):  # unequal shapes (row counts) too
             return False
     return True
 
 
-def refresh_passage_matrix(index_dir: Path, store: Store, force: bool = False) -> bool:
-    """Rewrite the matrix if asked, or if the store keeps passages of this scheme and the file is missing,
-    not this store's, or lags by over REBUILD_SHARE of the papers; return whether it was written."""
+def refresh_passage_matrix(index_dir: Path, store: Store) -> bool:
+    """Rewrite the matrix if the store keeps passages of this scheme and the file is missing, not this
+    store's, or lags by over REBUILD_SHARE of the papers; return whether it was written."""
     if store.passage_scheme() != SCHEME or store.passage_target() != SCHEME:
         return False  # no passages, or a migration still under way: nothing reads the matrix yet
     path = Path(index_dir) / PASSAGES_FILE
-    current = None if force else load_passage_matrix(path, store)
+    current = load_passage_matrix(path, store)
     if current is not None and store.changed_since(current.generation) <= REBUILD_SHARE * max(len(current), 1):
         return False
     save_passage_matrix(path, build_passage_matrix(store))

@@ -42,10 +42,15 @@ class Passages:
     @classmethod
     def from_bytes(cls, blob: bytes, dimension: int) -> "Passages":
         """Read the stored form back."""
-        n = int(np.frombuffer(blob, np.int32, 1)[0])
-        spans = np.frombuffer(blob, np.int32, 2 * n, 4).reshape(n, 2)
-        vectors = np.frombuffer(blob, np.float16, n * dimension, 4 + 8 * n).reshape(n, dimension)
+        spans, vectors = stored_parts(blob, dimension)
         return cls(vectors.astype(np.float32), spans)
+
+
+def stored_parts(blob: bytes, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return a stored form's spans (n, 2) int32 and vectors (n, d) float16, as views of it."""
+    n = int(np.frombuffer(blob, np.int32, 1)[0])
+    spans = np.frombuffer(blob, np.int32, 2 * n, 4).reshape(n, 2)
+    return spans, np.frombuffer(blob, np.float16, n * dimension, 4 + 8 * n).reshape(n, dimension)
 
 
 def split(title: str, abstract: str, count_pieces: Counter,

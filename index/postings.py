@@ -7,14 +7,13 @@ numpy in a few milliseconds, and a memory-mapped file is shared by every server 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from abstract_search.index.atomic import write_atomic
+from abstract_search.index.array_file import load_arrays, save_arrays
 from abstract_search.index.store import Store
 
 POSTINGS_FILE = "lexical.postings"
@@ -115,39 +114,15 @@ def build_postings(store: Store) -> Postings:
 
 
 def save_postings(path: Path, postings: Postings) -> None:
-    """Write the postings atomically as a run of .npy arrays after a JSON header array."""
-    header = np.frombuffer(json.dumps({"generation": postings.generation}).encode(), dtype=np.uint8)
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as handle:
-            for array in (header, *(getattr(postings, name) for name in _FIELDS)):
-                np.lib.format.write_array(handle, np.ascontiguousarray(array), allow_pickle=False)
-
-    write_atomic(Path(path), write)
+    """Write the postings atomically (index/array_file.py's form)."""
+    save_arrays(Path(path), {"generation": postings.generation}, [getattr(postings, name) for name in _FIELDS])
 
 
 def load_postings(path: Path, mmap: bool = True) -> Postings | None:
     """Return the postings saved at `path`, memory-mapped, or None when the file is absent or unreadable."""
-    path = Path(path)
     try:
-        arrays = []
-        with open(path, "rb") as handle:
-            for _ in range(len(_FIELDS) + 1):
-                version = np.lib.format.read_magic(handle)
-                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
-                shape, _, dtype = read_header(handle)
-                offset = handle.tell()
-                count = int(np.prod(shape))
-                if mmap and count:
-                    # a plain view of the map: slicing an np.memmap costs microseconds per call
-                    # of the file opened above: a save may rename another in meanwhile
-                    arrays.append(np.asarray(np.memmap(handle, dtype=dtype, mode="r", offset=offset, shape=shape)))
-                else:
-                    arrays.append(np.fromfile(handle, dtype=dtype, count=count).reshape(shape))
-                handle.seek(offset + count * dtype.itemsize)
-        header = json.loads(bytes(arrays[0]).decode())
-        return Postings(*arrays[1:], generation=int(header["generation"]))
+        header, arrays = load_arrays(Path(path), len(_FIELDS), mmap)
+        return Postings(*arrays, generation=int(header["generation"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -469,14 +469,10 @@ class Store:
     def passage_rows(self, fetch: int) -> Iterator[tuple[int, Iterator[list[tuple[int, bytes]]]]]:
         """Yield, inside one read snapshot, the generation and batches of (vector id, passage vectors) of
         every paper that has them, in vector id order."""
-        self.conn.execute("BEGIN")
-        try:
-            generation = self.generation()
+        with self._snapshot() as generation:
             cursor = self.conn.execute(f"SELECT num, {self._passages} FROM papers WHERE {self._passages} IS NOT NULL "
                                        "ORDER BY num")
             yield generation, iter(lambda: cursor.fetchmany(fetch), [])
-        finally:
-            self.conn.execute("COMMIT")
 
     @contextmanager
     def term_instances(self, fetch: int) -> Iterator[tuple[int, np.ndarray, Iterator[list[tuple]]]]:
@@ -484,12 +480,17 @@ class Store:
         (term, paper num, column) from the FTS5 index: one row per occurrence."""
         self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{LEXICAL_TABLE}_instances "
                           f"USING fts5vocab(main, {LEXICAL_TABLE}, instance)")
-        self.conn.execute("BEGIN")
-        try:
-            generation = self.generation()
+        with self._snapshot() as generation:
             nums = np.array([r[0] for r in self.conn.execute("SELECT num FROM papers ORDER BY num")], dtype=np.int64)
             cursor = self.conn.execute(f"SELECT term, doc, col FROM temp.{LEXICAL_TABLE}_instances")
             yield generation, nums, iter(lambda: cursor.fetchmany(fetch), [])
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[int]:
+        """Hold one read snapshot of the store for the block; yield its generation."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self.generation()
         finally:
             self.conn.execute("COMMIT")
 
