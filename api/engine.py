@@ -18,6 +18,7 @@ from abstract_search.index.store import STORE_FILE, Store, read_only_place
 from abstract_search.index.write_thread import run_in_write_thread
 from abstract_search.index.writer import IndexWriter, WriteReport, check_model
 from abstract_search.search.modes import MODES, RETRIEVERS
+from abstract_search.search.per_generation import PerGeneration
 from abstract_search.search.searcher import Searcher
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ class Engine(Answering):
         self._writer = None if self.read_only else IndexWriter(self.index_dir, self.embedder, self.store,
                                                                settings.index_type, settings.passages)
         self.searcher = Searcher(self.reader, self.embedder, settings.max_offset)
-        self._categories: tuple[int, list[dict]] | None = None  # (store generation, counts)
+        self._categories = PerGeneration(self.store, lambda: [{"category": name, "papers": count}
+                                                              for name, count in self.store.category_counts()])
 
     @property
     def writer(self) -> IndexWriter:
@@ -135,12 +137,7 @@ class Engine(Answering):
     def categories(self) -> list[dict]:
         """Return the index's categories with their paper counts, counted again only after a commit (the
         count reads every paper; the page asks for it on each load)."""
-        generation = self.store.generation()
-        cached = self._categories
-        if cached is None or cached[0] != generation:
-            cached = self._categories = (generation, [{"category": name, "papers": count}
-                                                      for name, count in self.store.category_counts()])
-        return cached[1]
+        return self._categories.get()
 
     # --- writes: in the write thread, embedded and committed with no lock held, then applied ------------
     def add(self, papers: Sequence[Paper]) -> WriteReport:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from abstract_search.index.passages import unpack_many
 from abstract_search.index.store import Store
+from abstract_search.search.per_generation import PerGeneration
 
 SAMPLE = 20000
 # A passage score is not linear in the query, so its moments are measured on a sample of papers per query:
@@ -72,9 +72,8 @@ class DenseStats:
 
     def __init__(self, store: Store):
         self.store = store
-        self._lock = threading.Lock()
-        self._cached: tuple[int, VectorSums] | None = None
-        self._sample: tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # (gen, (whole, passages, starts))
+        self._sums = PerGeneration(store, self._estimate)
+        self._sample = PerGeneration(store, self._draw_passages)  # (whole vectors, passage vectors, starts)
 
     def of(self, query: np.ndarray, passages: bool = False) -> tuple[float, float]:
         """Return (mean, std) of the query vector's inner product with the corpus vectors, or with
@@ -100,25 +99,12 @@ class DenseStats:
 
     def sums(self) -> VectorSums:
         """Return the sums of the corpus's sampled vectors, drawn again when the store has changed."""
-        return self._fresh("_cached", lambda: self._estimate())
+        return self._sums.get()
 
     def passage_sample(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         """Return (generation, whole vectors, passage vectors, first passage row of each paper) of a sample
         of papers, drawn again when the store has changed."""
-        return (self.store.generation(), *self._fresh("_sample", self._draw_passages))
-
-    def _fresh(self, attribute: str, make):
-        """Return what `make` gives, kept in `attribute` for the store generation it was made at; once per
-        generation, however many searches ask at once."""
-        generation = self.store.generation()
-        cached = getattr(self, attribute)
-        if cached is None or cached[0] != generation:
-            with self._lock:
-                cached = getattr(self, attribute)
-                if cached is None or cached[0] != generation:
-                    cached = (generation, make())
-                    setattr(self, attribute, cached)
-        return cached[1]
+        return (self.store.generation(), *self._sample.get())
 
     def _draw_passages(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dimension = self.store.dimension() or 0

@@ -17,6 +17,7 @@ import numpy as np
 from abstract_search.index.passage_matrix import PASSAGES_FILE, PassageMatrix, load_passage_matrix
 from abstract_search.index.passages import SCHEME, best_of, best_passages
 from abstract_search.index.store import Store
+from abstract_search.search.per_generation import PerGeneration
 
 # FAISS finds papers by their whole-abstract vectors and passages rescore them, which keeps FAISS at one
 # vector per paper (its RAM, deletes and index types unchanged). SciFact training claims, dense: nDCG@10
@@ -38,17 +39,14 @@ class PassageScores:
 
     def __init__(self, store: Store):
         self.store = store
-        self._scheme: tuple[int, bool] | None = None  # (generation, whether passages are used)
+        self._active = PerGeneration(store, lambda: store.passage_scheme() == SCHEME)
         self._matrix_path = Path(store.path).parent / PASSAGES_FILE
         self._matrix: tuple[tuple | None, int, PassageMatrix | None] | None = None  # (file, generation, matrix)
 
     @property
     def active(self) -> bool:
         """Return whether every stored paper has passage vectors of the scheme this version reads."""
-        generation = self.store.generation()
-        if self._scheme is None or self._scheme[0] != generation:
-            self._scheme = (generation, self.store.passage_scheme() == SCHEME)
-        return self._scheme[1]
+        return self._active.get()
 
     def read(self, nums: Sequence[int]) -> dict[int, bytes]:
         """Return the stored passage vectors of these papers (none when passages are not in use)."""
