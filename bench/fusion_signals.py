@@ -7,8 +7,9 @@ Run: .venv/bin/python -m bench.fusion_signals --index DIR [--max-pieces N --work
 index's embedder, cached in W: about 13 minutes on 2 cores for N=64, and scores dense and hybrid with them.)
 Every figure is computed over the whole corpus exactly (5,183 papers: the dense and BM25 scores of every paper,
 from the index's stored vectors and passages and an in-memory BM25 that scores as search/lexical.py does), and
-the fused candidates are the union of the 100 best by each retriever, as search/hybrid.py pools them; the first
-line checks that today's fusion scores here as `abstracts eval --mode hybrid` does. The signals tried:
+the fused candidates are the union of the 100 best by each retriever, as search/hybrid.py pools them; its first
+lines give today's hybrid, dense and BM25 figures, to be read beside `abstracts eval` (they agree to 4 places
+on the index `abstracts eval` builds). The signals tried:
   - passage BM25: the best passage's BM25 (title and that passage) mixed into the lexical z-score;
   - BM25's k1 and b;
   - dense pseudo-relevance feedback: the query vector plus a share of the first pass's top papers' vectors;
@@ -17,7 +18,9 @@ line checks that today's fusion scores here as `abstracts eval --mode hybrid` do
   - logistic-regression fusion of the dense and BM25 z-scores, whole and best-passage cosines and the dense
     model's confidence (trained on four folds, ranking the fifth).
 Cross-validated: the claims are cut into 5 folds (seed 0, as bench/fit_fusion.py); each fold is ranked with the
-constants best on the other four, and the out-of-fold rankings are scored together.
+constants best on the other four, and the out-of-fold rankings are scored together. Only a signal's own constants
+are chosen per fold: the fusion's other constants (search/fusion.py, TITLE_WEIGHT) were fitted on these same
+claims, so every figure here leans in-sample; bench/fit_fusion.py's 0.7543 is today's cross-validated figure.
 """
 
 from __future__ import annotations
@@ -210,7 +213,8 @@ def report(name: str, options: dict[str, np.ndarray], today: float) -> None:
 
 
 def feedback(corpus: Corpus, share: float, depth: int) -> Scorer:
-    """Dense PRF: rescore with the query vector plus `share` of the mean of the first pass's `depth` best papers."""
+    """Dense PRF: rescore the same pool with the query vector plus `share` of the mean of the first pass's `depth`
+    best papers (FAISS is not asked again, and the lexical weight keeps the first query's confidence)."""
     def scorer(claim: Claim) -> np.ndarray:
         first = smooth(fused(claim), corpus.whole[claim.pool])
         query = claim.vector + share * corpus.whole[claim.pool[np.argsort(-first)[:depth]]].mean(axis=0)
@@ -246,7 +250,7 @@ def learned(claims: list[Claim], corpus: Corpus) -> np.ndarray:
                          zscores(claim.passage)[claim.pool]], axis=1)
 
     rows = [features(c) for c in claims]
-    labels = [np.array([corpus.ids[i] in c.relevant for i in c.pool], float) for c in claims]
+    labels = [np.array([c.relevant.get(corpus.ids[i], 0) > 0 for i in c.pool], float) for c in claims]
     folds = np.random.default_rng(0).permutation(len(claims)) % FOLDS
     scores: list[np.ndarray] = [np.zeros(0)] * len(claims)
     for fold in range(FOLDS):
@@ -262,15 +266,18 @@ def learned(claims: list[Claim], corpus: Corpus) -> np.ndarray:
 def shorter_passages(engine: Engine, max_pieces: int, work: Path) -> tuple[np.ndarray, np.ndarray]:
     """Return every paper's passages of at most `max_pieces` word pieces embedded, and each paper's first row
     (cached in `work`)."""
-    path = work / f"passages-{max_pieces}.npz"
+    nums = [int(n) for n in engine.store.all_nums()]
+    model = "".join(c if c.isalnum() else "-" for c in engine.embedder.name)[-60:]
+    path = work / f"passages-{max_pieces}-{model}-{len(nums)}-{engine.store.get_meta('created_at') or 'store'}.npz"
     if not path.exists():
-        nums = [int(n) for n in engine.store.all_nums()]
         papers = engine.store.papers_by_num(nums)
         splits = [split(papers[n].title, papers[n].abstract, engine.embedder.piece_counts, max_pieces)[0] for n in nums]
         vectors = engine.embedder.encode_passages([text for texts in splits for text in texts])
         work.mkdir(parents=True, exist_ok=True)
         np.savez(path, vectors=vectors, starts=np.cumsum([0] + [len(t) for t in splits[:-1]]))
     found = np.load(path)
+    if len(found["starts"]) != len(nums):
+        raise SystemExit(f"{path} holds another corpus's passages: remove it")
     return found["vectors"].astype(np.float32), found["starts"]
 
 

@@ -12,7 +12,9 @@ T = TypeVar("T")
 class Generational(Protocol):
     """What the cache reads: a store's commit counter."""
 
-    def generation(self) -> int: ...
+    def generation(self) -> int:
+        """Return the number of commits so far."""
+        ...
 
 
 class PerGeneration(Generic[T]):

@@ -47,7 +47,7 @@ class Searcher:
         self.lexical = Lexical(reader.store)
         self.dense_stats = DenseStats(reader.store)
         self.passages = PassageScores(reader.store)
-        self._count = PerGeneration(reader.store, reader.store.count)
+        self._count = PerGeneration(reader.store, lambda: self.store.count())
 
     def catch_up(self) -> None:
         """Bring the BM25 postings and the dense score moments up to the store now, so that the first

@@ -10,7 +10,15 @@ from abstract_search.data.paper import Paper
 from abstract_search.search.per_generation import PerGeneration
 
 
-def test_cached_values_change_after_a_commit_and_only_then(engine):
+def test_cached_values_change_after_a_commit_and_only_then(engine, monkeypatch):
+    counts = []
+    real_count = engine.store.count
+    monkeypatch.setattr(engine.store, "count", lambda: counts.append(1) or real_count())  # counts the real calls
+    engine.searcher.paper_count()
+    asked = len(counts)
+    for _ in range(5):
+        engine.searcher.paper_count()
+    assert len(counts) == asked  # the search path's count is not asked again without a commit
     made = []
     counted = PerGeneration(engine.store, lambda: made.append(1) or engine.store.count())
     before, categories = counted.get(), engine.categories()
@@ -47,3 +55,29 @@ def test_many_threads_asking_at_once_make_the_value_once(engine):
     for thread in threads:
         thread.join()
     assert len(made) == 1 and answers == [engine.store.count()] * 8
+
+
+class Commits:
+    """A generation counter a test moves by hand: what PerGeneration reads of a store."""
+
+    def __init__(self):
+        self.value = 0
+
+    def generation(self) -> int:
+        """Return the commits so far."""
+        return self.value
+
+
+def test_a_commit_while_the_value_is_made_makes_it_again_next_time():
+    commits, made = Commits(), []
+
+    def make():
+        made.append(commits.value)
+        if len(made) == 1:
+            commits.value += 1  # a commit lands while the first value is being made
+        return len(made)
+
+    cached = PerGeneration(commits, make)
+    assert cached.get() == 1
+    assert cached.get() == 2 and made == [0, 1]  # the first was tagged with the generation before the commit
+    assert cached.get() == 2 and len(made) == 2
