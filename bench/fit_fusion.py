@@ -50,6 +50,22 @@ def grid_scores(engine: Engine, claims: dict[str, str], qrels) -> tuple[list[Fus
     return grid, scores
 
 
+def folds_of(claims: int) -> np.ndarray:
+    """Return each claim's fold (seed 0): the one cut every cross-validated figure here uses."""
+    return np.random.default_rng(0).permutation(claims) % FOLDS
+
+
+def out_of_fold(table: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Return each claim's score under the option (column of claims x options) best on the other folds, and the
+    option chosen for each fold."""
+    folds = folds_of(table.shape[0])
+    scores, chosen = np.zeros(table.shape[0]), []
+    for fold in range(FOLDS):
+        chosen.append(int(np.argmax(table[folds != fold].mean(axis=0))))
+        scores[folds == fold] = table[folds == fold, chosen[-1]]
+    return scores, chosen
+
+
 def main() -> None:
     """Print the current constants' figure, the in-sample best and the cross-validated figure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -67,14 +83,12 @@ def main() -> None:
           f"{len(claims)} SciFact training claims, hybrid nDCG@10")
     print(f"  constants now (pivot {current.pivot:.2f}, slope {current.slope:.2f}): {means[here]:.4f} in-sample")
     print(f"  best in-sample (pivot {grid[best].pivot:.2f}, slope {grid[best].slope:.2f}): {means[best]:.4f}")
-    folds = np.random.default_rng(0).permutation(len(claims)) % FOLDS
-    out_of_fold = np.zeros(len(claims))
-    for fold in range(FOLDS):
-        chosen = int(np.argmax(scores[folds != fold].mean(axis=0)))
-        out_of_fold[folds == fold] = scores[folds == fold, chosen]
-        print(f"  fold {fold + 1}: pivot {grid[chosen].pivot:.2f}, slope {grid[chosen].slope:.2f} -> "
-              f"{scores[folds == fold, chosen].mean():.4f} on its {int((folds == fold).sum())} held-out claims")
-    print(f"  {FOLDS}-fold cross-validated: {out_of_fold.mean():.4f}")
+    folds = folds_of(len(claims))
+    held_out, chosen = out_of_fold(scores)
+    for fold, column in enumerate(chosen):
+        print(f"  fold {fold + 1}: pivot {grid[column].pivot:.2f}, slope {grid[column].slope:.2f} -> "
+              f"{held_out[folds == fold].mean():.4f} on its {int((folds == fold).sum())} held-out claims")
+    print(f"  {FOLDS}-fold cross-validated: {held_out.mean():.4f}")
 
 
 if __name__ == "__main__":

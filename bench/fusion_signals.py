@@ -45,9 +45,9 @@ from abstract_search.search.hybrid import POOL
 from abstract_search.search.lexical import K1, TITLE_WEIGHT, B
 from abstract_search.search.metrics import ndcg_at
 from abstract_search.search.text_terms import query_terms, terms_of, words
+from bench.fit_fusion import FOLDS, folds_of, out_of_fold
 
 SCIFACT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "scifact"
-FOLDS = 5
 
 
 def term_counts(text: str) -> Counter:
@@ -68,6 +68,9 @@ class Corpus:
     abstract_tf: sparse.csr_matrix
     passage_tf: sparse.csr_matrix  # (passages, terms): title at TITLE_WEIGHT plus the passage's words
 
+    def __post_init__(self):
+        self.df = np.asarray(((self.title_tf + self.abstract_tf) > 0).sum(axis=0)).ravel()  # papers holding each term
+
     @classmethod
     def read(cls, engine: Engine) -> "Corpus":
         """Read every paper of the engine's store."""
@@ -82,7 +85,7 @@ class Corpus:
             title, abstract = term_counts(paper.title), term_counts(paper.abstract)
             title_rows.append(title)
             abstract_rows.append(abstract)
-            starts.append(sum(len(v) for v in vectors))
+            starts.append(starts[-1] + len(vectors[-1]) if vectors else 0)
             vectors.append(found.vectors)
             for start, end in found.spans:
                 counts = Counter({t: TITLE_WEIGHT * c for t, c in title.items()})
@@ -116,8 +119,7 @@ class Corpus:
 
     def idf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return the query's term columns and their count x idf, as FTS5 floors idf."""
-        papers = len(self.ids)
-        df = np.asarray(((self.title_tf + self.abstract_tf) > 0).sum(axis=0)).ravel()
+        papers, df = len(self.ids), self.df
         found = [(self.vocabulary[t], c) for t, c in query_terms(text).items() if t in self.vocabulary]
         columns = np.array([j for j, _ in found], int)
         return columns, np.array([c * max(math.log((papers - df[j] + 0.5) / (df[j] + 0.5)), 1e-6) for j, c in found])
@@ -137,6 +139,7 @@ def _saturated(tf: sparse.csr_matrix, lengths: np.ndarray, k1: float, b: float) 
 class Claim:
     """One judged claim's exact scores over the corpus."""
 
+    row: int  # its place among the claims
     text: str
     vector: np.ndarray
     relevant: dict[str, int]
@@ -159,7 +162,7 @@ def read_claims(engine: Engine, corpus: Corpus) -> list[Claim]:
     vectors = engine.embedder.encode_queries(list(texts.values())).astype(np.float32)
     papers, passages = corpus.bm25_weights()
     claims = []
-    for (key, text), vector in zip(texts.items(), vectors):
+    for row, ((key, text), vector) in enumerate(zip(texts.items(), vectors)):
         columns, weights = corpus.idf(text)
         bm25 = papers[:, columns] @ weights if len(columns) else np.zeros(len(corpus.ids))
         passage_bm25 = corpus.best_passage(passages[:, columns] @ weights) if len(columns) else np.zeros(len(corpus.ids))
@@ -167,7 +170,7 @@ def read_claims(engine: Engine, corpus: Corpus) -> list[Claim]:
         dense = np.argsort(-whole)[:POOL]  # FAISS finds the dense candidates by their whole vectors
         lexical = [i for i in np.argsort(-bm25)[:POOL] if bm25[i] > 0]
         pool = np.array(list(dict.fromkeys([*dense, *lexical])))
-        claims.append(Claim(text, vector, qrels[key], whole, passage, bm25, passage_bm25, pool))
+        claims.append(Claim(row, text, vector, qrels[key], whole, passage, bm25, passage_bm25, pool))
     return claims
 
 
@@ -194,22 +197,12 @@ def scored(claims: list[Claim], corpus: Corpus, scorer: Scorer, smoothing=(SMOOT
     return found
 
 
-def cross_validated(table: np.ndarray) -> float:
-    """Return the out-of-fold nDCG@10 of choosing, per fold, the column best on the other folds (claims x options)."""
-    folds = np.random.default_rng(0).permutation(table.shape[0]) % FOLDS
-    out_of_fold = np.zeros(table.shape[0])
-    for fold in range(FOLDS):
-        chosen = int(np.argmax(table[folds != fold].mean(axis=0)))
-        out_of_fold[folds == fold] = table[folds == fold, chosen]
-    return float(out_of_fold.mean())
-
-
 def report(name: str, options: dict[str, np.ndarray], today: float) -> None:
     """Print a signal's best in-sample option and its cross-validated figure beside today's."""
     table = np.stack(list(options.values()), axis=1)
     best = int(np.argmax(table.mean(axis=0)))
     print(f"{name:<34} best in-sample {table[:, best].mean():.4f} ({list(options)[best]}), "
-          f"{FOLDS}-fold CV {cross_validated(table):.4f}   [today {today:.4f}]", flush=True)
+          f"{FOLDS}-fold CV {out_of_fold(table)[0].mean():.4f}   [today {today:.4f}]", flush=True)
 
 
 def feedback(corpus: Corpus, share: float, depth: int) -> Scorer:
@@ -251,7 +244,7 @@ def learned(claims: list[Claim], corpus: Corpus) -> np.ndarray:
 
     rows = [features(c) for c in claims]
     labels = [np.array([c.relevant.get(corpus.ids[i], 0) > 0 for i in c.pool], float) for c in claims]
-    folds = np.random.default_rng(0).permutation(len(claims)) % FOLDS
+    folds = folds_of(len(claims))
     scores: list[np.ndarray] = [np.zeros(0)] * len(claims)
     for fold in range(FOLDS):
         train = np.flatnonzero(folds != fold)
@@ -259,8 +252,7 @@ def learned(claims: list[Claim], corpus: Corpus) -> np.ndarray:
             np.vstack([rows[i] for i in train]), np.concatenate([labels[i] for i in train]))
         for i in np.flatnonzero(folds == fold):
             scores[i] = model.decision_function(rows[i])
-    index = {id(c): i for i, c in enumerate(claims)}
-    return scored(claims, corpus, lambda claim: scores[index[id(claim)]])
+    return scored(claims, corpus, lambda claim: scores[claim.row])
 
 
 def shorter_passages(engine: Engine, max_pieces: int, work: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -307,8 +299,7 @@ def main() -> None:
         papers, _ = corpus.bm25_weights(k1, b)
         bm25 = [papers[:, cols] @ weights if len(cols) else np.zeros(len(corpus.ids))
                 for cols, weights in (corpus.idf(c.text) for c in claims)]
-        index = {id(c): i for i, c in enumerate(claims)}
-        options[f"k1 {k1}, b {b}"] = scored(claims, corpus, lambda c, s=bm25: fused(c, lexical=zscores(s[index[id(c)]])))
+        options[f"k1 {k1}, b {b}"] = scored(claims, corpus, lambda c, s=bm25: fused(c, lexical=zscores(s[c.row])))
     report("BM25 k1 and b", options, today)
     report("dense pseudo-relevance feedback", {
         f"share {share}, top {depth}": scored(claims, corpus, feedback(corpus, share, depth))
@@ -322,12 +313,11 @@ def main() -> None:
     if args.max_pieces:
         vectors, starts = shorter_passages(engine, args.max_pieces, args.work)
         best = [np.maximum.reduceat(vectors @ c.vector, starts) for c in claims]
-        index = {id(c): i for i, c in enumerate(claims)}
         print(f"passages of at most {args.max_pieces} word pieces: {len(vectors) / len(claims[0].whole):.2f} per paper "
               f"(stored: {len(corpus.passages) / len(corpus.ids):.2f})")
         for share in (0.5, 0.75, 1.0):
             def dense(c: Claim, s: float = share) -> np.ndarray:
-                return (1 - s) * c.whole + s * best[index[id(c)]]
+                return (1 - s) * c.whole + s * best[c.row]
             alone = scored(claims, corpus, lambda c: dense(c)[c.pool], None).mean()
             print(f"  passage share {share}: dense {alone:.4f}, hybrid "
                   f"{scored(claims, corpus, lambda c: fused(c, dense=dense(c))).mean():.4f}   [today {today:.4f}]")
@@ -335,7 +325,7 @@ def main() -> None:
         for share, smoothing, pivot, slope in itertools.product((0.5, 0.75), (0.2, 0.3), (0.5, 0.6, 0.7), (0.5, 1.0, 1.5)):
             fusion = Fusion(pivot=pivot, slope=slope)
             options[f"share {share}, smoothing {smoothing}, pivot {pivot}, slope {slope}"] = scored(
-                claims, corpus, lambda c, s=share, f=fusion: fused(c, dense=(1 - s) * c.whole + s * best[index[id(c)]], fusion=f),
+                claims, corpus, lambda c, s=share, f=fusion: fused(c, dense=(1 - s) * c.whole + s * best[c.row], fusion=f),
                 (SMOOTH_DEPTH, SMOOTH_NEIGHBOURS, smoothing))
         report("these passages, smoothing, refit", options, today)
 

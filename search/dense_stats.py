@@ -90,7 +90,7 @@ class DenseStats:
 
     def passage_sums(self, query: np.ndarray) -> ScoreSums:
         """Return the sums of the query's passage-aware scores over the sample of papers with passages."""
-        _, whole, vectors, starts = self.passage_sample()
+        whole, vectors, starts = self.passage_sample()
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if not len(whole) or whole.shape[1] != q.shape[0]:
             return ScoreSums(0, 0.0, 0.0)
@@ -101,10 +101,10 @@ class DenseStats:
         """Return the sums of the corpus's sampled vectors, drawn again when the store has changed."""
         return self._sums.get()
 
-    def passage_sample(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-        """Return (generation, whole vectors, passage vectors, first passage row of each paper) of a sample
-        of papers, drawn again when the store has changed."""
-        return (self.store.generation(), *self._sample.get())
+    def passage_sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (whole vectors, passage vectors, first passage row of each paper) of a sample of papers,
+        drawn again when the store has changed."""
+        return self._sample.get()
 
     def _draw_passages(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dimension = self.store.dimension() or 0
